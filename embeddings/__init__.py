@@ -1,0 +1,1 @@
+"""Embedding models, vectors and FAISS indexes; knows nothing of questions or answers."""

@@ -1,0 +1,150 @@
+"""The record: one archival document as the collection lists it, with its dates as numbers."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date as _date
+from typing import Literal
+
+Precision = Literal["day", "month", "year"]
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "ymd"),
+    (re.compile(r"^(\d{4})-(\d{2})$"), "ym"),
+    (re.compile(r"^(\d{4})$"), "y"),
+    (re.compile(rf"^({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})$", re.I), "mdy"),
+    (re.compile(rf"^(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+(\d{{4}})$", re.I), "dmy"),
+    (re.compile(rf"^({_MONTH_RE})\.?,?\s+(\d{{4}})$", re.I), "my"),
+]
+
+
+class DateError(ValueError):
+    """A text that looks like a date but names no real day."""
+
+
+def parse_date(text: str) -> tuple[str, Precision] | None:
+    """Read an archive date ("July 4, 1963", "September 1944", "1962", ISO) as (ISO, precision).
+
+    Returns None when the text is not shaped like a date; raises DateError when it is shaped
+    like one but names an impossible day or month.
+    """
+    text = " ".join(text.split())
+    for pattern, kind in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if not m:
+            continue
+        g = m.groups()
+        if kind == "ymd":
+            y, mo, d = int(g[0]), int(g[1]), int(g[2])
+        elif kind == "ym":
+            y, mo, d = int(g[0]), int(g[1]), None
+        elif kind == "y":
+            y, mo, d = int(g[0]), None, None
+        elif kind == "mdy":
+            y, mo, d = int(g[2]), MONTHS[g[0].lower()], int(g[1])
+        elif kind == "dmy":
+            y, mo, d = int(g[2]), MONTHS[g[1].lower()], int(g[0])
+        else:
+            y, mo, d = int(g[1]), MONTHS[g[0].lower()], None
+        return _iso(text, y, mo, d)
+    return None
+
+
+def _iso(text: str, y: int, mo: int | None, d: int | None) -> tuple[str, Precision]:
+    if mo is None:
+        return f"{y:04d}", "year"
+    if not 1 <= mo <= 12:
+        raise DateError(f"{text!r} has no month {mo}")
+    if d is None:
+        return f"{y:04d}-{mo:02d}", "month"
+    try:
+        _date(y, mo, d)
+    except ValueError:
+        raise DateError(f"{text!r} is not a real day") from None
+    return f"{y:04d}-{mo:02d}-{d:02d}", "day"
+
+
+def date_bounds(iso: str | None) -> tuple[int, int] | None:
+    """The first and last day an ISO date of any precision covers, as YYYYMMDD integers."""
+    if not iso:
+        return None
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return parts[0] * 10000 + 101, parts[0] * 10000 + 1231
+    if len(parts) == 2:
+        y, mo = parts
+        last = calendar.monthrange(y, mo)[1]
+        return y * 10000 + mo * 100 + 1, y * 10000 + mo * 100 + last
+    y, mo, d = parts
+    return (y * 10000 + mo * 100 + d,) * 2
+
+
+def human_date(iso: str | None) -> str:
+    """An ISO date as the archive writes it: "July 4, 1963", "September 1944", "1962", or "undated"."""
+    if not iso:
+        return "undated"
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return f"{calendar.month_name[parts[1]]} {parts[0]}"
+    return f"{calendar.month_name[parts[1]]} {parts[2]}, {parts[0]}"
+
+
+def stable_id(collection: str, title: str, date: str | None, extra: str = "") -> str:
+    """A short id that is the same on every machine for the same collection, title and date."""
+    key = "\x1f".join([collection, " ".join(title.split()).lower(), date or "", extra])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One document of the collection, traceable to the file and line it was read from."""
+
+    id: str
+    title: str
+    date: str | None
+    date_precision: Precision | None
+    summary: str
+    url: str | None
+    collection: str
+    source: str
+    date_start: int | None = field(default=None, compare=False)
+    date_end: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        bounds = date_bounds(self.date)
+        if bounds:
+            object.__setattr__(self, "date_start", bounds[0])
+            object.__setattr__(self, "date_end", bounds[1])
+
+    @property
+    def display_date(self) -> str:
+        return human_date(self.date)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("date_start")
+        d.pop("date_end")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Record:
+        return cls(
+            id=d["id"],
+            title=d["title"],
+            date=d.get("date"),
+            date_precision=d.get("date_precision"),
+            summary=d.get("summary", ""),
+            url=d.get("url"),
+            collection=d.get("collection", ""),
+            source=d.get("source", ""),
+        )
