@@ -44,7 +44,9 @@ def add_common(p: argparse.ArgumentParser, *, retrieval: bool = False) -> None:
     """Flags shared by the commands that read the corpus and the index."""
     p.add_argument("--corpus", type=Path, help="corpus folder (default: corpus, or $ARCHIVE_QA_CORPUS)")
     p.add_argument("--index", type=Path, help="index folder (default: index/ beside the corpus)")
-    p.add_argument("--model", help="sentence-transformers model name or local path (default: all-MiniLM-L6-v2, bundled)")
+    p.add_argument(
+        "--model", help="sentence-transformers model name or local path (default: all-MiniLM-L6-v2, bundled)"
+    )
     if retrieval:
         p.add_argument("--k", type=int, help="number of sources (default 5)")
         p.add_argument("--mode", choices=MODES, help="retrieval mode (default hybrid)")
@@ -59,7 +61,11 @@ def _cmd_corpus_check(args: argparse.Namespace) -> int:
     for path, count in corpus.per_file.items():
         print(f"{path}: {count} records")
     span = corpus.date_span
-    print(f"{len(corpus.records)} records in all; dates {span[0]} to {span[1]}" if span else f"{len(corpus.records)} records in all; no dates")
+    print(
+        f"{len(corpus.records)} records in all; dates {span[0]} to {span[1]}"
+        if span
+        else f"{len(corpus.records)} records in all; no dates"
+    )
     for warning in corpus.warnings:
         print(f"warning: {warning}")
     for error in corpus.errors:

@@ -1,0 +1,228 @@
+"""The index folder: records, vectors, FAISS and BM25 indexes and a manifest; loaded safely, searched by id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.vectors import VectorIndex
+from qa.config import Config
+from qa.corpus import corpus_files
+from qa.lexical import Analyzer, LexicalIndex
+from qa.records import Record
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+BUILDS = "builds"
+MANIFEST = "manifest.json"
+RECORDS = "records.jsonl"
+OFFSETS = "record_offsets.npy"
+VECTORS = "vectors.npy"
+KEYS = "keys.npy"
+DATES = "dates.npy"
+VERIFY_LIMIT = 256 * 1024 * 1024
+
+
+class IndexProblem(Exception):
+    """An index that cannot be used as it is: the message says why and what to run."""
+
+
+@dataclass(frozen=True, slots=True)
+class DateFilter:
+    """Records whose date overlaps [start, end] (YYYYMMDD integers, either open); undated kept or not."""
+
+    start: int | None = None
+    end: int | None = None
+    keep_undated: bool = True
+
+    def mask(self, dates: np.ndarray) -> np.ndarray:
+        """A boolean mask over records from their (start, end) date rows; 0 means undated."""
+        starts, ends = dates[:, 0], dates[:, 1]
+        undated = starts == 0
+        ok = ~undated
+        if self.start is not None:
+            ok &= ends >= self.start
+        if self.end is not None:
+            ok &= starts <= self.end
+        return ok | undated if self.keep_undated else ok
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_state(corpus: Path) -> dict[str, dict]:
+    """Each corpus file (relative path) with its size, modification time and content digest."""
+    files, _ = corpus_files([corpus])
+    return {
+        str(p.relative_to(corpus)): {
+            "size": p.stat().st_size,
+            "mtime_ns": p.stat().st_mtime_ns,
+            "sha256": file_digest(p),
+        }
+        for p in files
+    }
+
+
+def corpus_changes(corpus: Path, recorded: dict[str, dict]) -> list[str]:
+    """Files added, removed or changed since the state was recorded; digests only where size or time differ."""
+    files, _ = corpus_files([corpus])
+    now = {str(p.relative_to(corpus)): p for p in files}
+    changes = [f"removed {name}" for name in recorded if name not in now]
+    for name, path in now.items():
+        old = recorded.get(name)
+        if old is None:
+            changes.append(f"added {name}")
+            continue
+        st = path.stat()
+        if (st.st_size, st.st_mtime_ns) != (old["size"], old["mtime_ns"]) and file_digest(path) != old["sha256"]:
+            changes.append(f"changed {name}")
+    return changes
+
+
+class RecordStore:
+    """Records kept on disk as JSON lines and read by position through a memory map."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        self._offsets = np.load(folder / OFFSETS, mmap_mode="r")
+        self.count = count
+        with (folder / RECORDS).open("rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if count else None
+        self._positions: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, position: int) -> Record:
+        assert self._map is not None
+        start, end = int(self._offsets[position]), int(self._offsets[position + 1])
+        return Record.from_dict(json.loads(self._map[start:end]))
+
+    def __iter__(self):
+        return (self[i] for i in range(self.count))
+
+    def position(self, record_id: str) -> int | None:
+        """The position of a record id (the table is made on first use)."""
+        if self._positions is None:
+            self._positions = {r.id: i for i, r in enumerate(self)}
+        return self._positions.get(record_id)
+
+
+class ArchiveIndex:
+    """A loaded index: the collection's records with their vectors, dense and lexical search."""
+
+    def __init__(self, folder: Path, manifest: dict, analyzer: Analyzer) -> None:
+        count = manifest["count"]
+        self.folder = folder
+        self.manifest = manifest
+        self.analyzer = analyzer
+        self.records = RecordStore(folder, count)
+        self.vectors = np.load(folder / VECTORS, mmap_mode="r")
+        self.dates = np.load(folder / DATES, mmap_mode="r")
+        self.vector_index = VectorIndex.load(folder, manifest["kind"], self.vectors)
+        self.lexical = LexicalIndex.load(folder, count)
+
+    @property
+    def count(self) -> int:
+        return int(self.manifest["count"])
+
+    @classmethod
+    def load(cls, config: Config, *, check_stale: bool = True) -> ArchiveIndex:
+        """Load and check the index for this configuration; IndexProblem says what to run when it can't."""
+        folder = current_build(config.index_dir)
+        manifest = read_manifest(folder)
+        check_manifest(manifest, folder, config)
+        analyzer = Analyzer.from_files(config.aliases)
+        if manifest.get("aliases") != analyzer.fingerprint:
+            raise IndexProblem("the alias files changed since the index was built: run `archive-qa index`")
+        if check_stale:
+            changes = corpus_changes(config.corpus, manifest["corpus_files"])
+            if changes:
+                raise IndexProblem(
+                    f"the corpus changed since the index was built ({', '.join(changes[:3])}"
+                    f"{'…' if len(changes) > 3 else ''}): run `archive-qa index`"
+                )
+        try:
+            return cls(folder, manifest, analyzer)
+        except Exception as exc:  # numpy, faiss and bm25s raise many kinds on damaged files
+            raise IndexProblem(
+                f"index files in {folder} are damaged ({type(exc).__name__}): run `archive-qa index --force`"
+            ) from None
+
+    def search(
+        self, query: np.ndarray, k: int, date_filter: DateFilter | None = None, mode: str = "dense", text: str = ""
+    ) -> list[tuple[str, float]]:
+        """Record ids and scores of the best k matches for a question vector (dense) or its text (bm25)."""
+        allowed = date_filter.mask(self.dates) if date_filter else None
+        if mode == "bm25":
+            positions, scores = self.lexical.search(self.analyzer.tokens(text), k, allowed)
+        else:
+            positions, scores = self.vector_index.search(query, k, allowed)
+        return [(self.records[int(p)].id, float(s)) for p, s in zip(positions, scores, strict=True)]
+
+
+def current_build(index_dir: Path) -> Path:
+    link = index_dir / CURRENT
+    if not link.exists():
+        raise IndexProblem(f"no index in {index_dir}: run `archive-qa index` to build it")
+    return link.resolve()
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise IndexProblem(f"{folder / MANIFEST} is missing or damaged: run `archive-qa index --force`") from None
+    if not isinstance(manifest, dict):
+        raise IndexProblem(f"{folder / MANIFEST} is damaged: run `archive-qa index --force`")
+    return manifest
+
+
+def check_manifest(manifest: dict, folder: Path, config: Config) -> None:
+    """Refuse an index of another format or model, or with a file truncated or changed since it was written."""
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexProblem(
+            f"the index in {config.index_dir} has format {version}, this version reads format {FORMAT_VERSION}: "
+            "run `archive-qa index --force`"
+        )
+    if manifest.get("model") != config.model:
+        raise IndexProblem(
+            f"the index was built with model {manifest.get('model')!r}, not {config.model!r}: "
+            f"run `archive-qa index --model {config.model}` (or choose model {manifest.get('model')!r})"
+        )
+    for name, expected in manifest.get("files", {}).items():
+        path = folder / name
+        size = path.stat().st_size if path.is_file() else -1
+        if size != expected["size"] or (size <= VERIFY_LIMIT and file_digest(path) != expected["sha256"]):
+            raise IndexProblem(f"index file {path} is truncated or damaged: run `archive-qa index --force`")
+
+
+def list_files(folder: Path) -> dict[str, dict]:
+    """Every file of a build with its size and digest, for the manifest."""
+    return {
+        str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": file_digest(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def fsync_tree(folder: Path) -> None:
+    """Flush every file of a build to disk before it is swapped in."""
+    for p in folder.rglob("*"):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

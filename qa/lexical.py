@@ -1,0 +1,112 @@
+"""Lexical matching: alias-aware, stemmed tokens and a BM25 index (bm25s) over records."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+SHIPPED_ALIASES = Path(__file__).parent / "data" / "aliases.tsv"
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
+class AliasError(ValueError):
+    """An alias file that cannot be used, named by file and line."""
+
+
+def read_aliases(paths: list[Path]) -> dict[str, str]:
+    """Each other name (lower case) mapped to its canonical form, from TSV alias files."""
+    table: dict[str, str] = {}
+    for path in paths:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AliasError(f"{path}: cannot read alias file ({exc})") from None
+        for number, line in enumerate(lines, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            names = [" ".join(n.lower().translate(_QUOTES).split()) for n in line.split("\t") if n.strip()]
+            if len(names) < 2:
+                raise AliasError(f"{path}:{number}: an alias line needs a canonical form and at least one other name")
+            for name in names[1:]:
+                table[name] = names[0]
+    return table
+
+
+class Analyzer:
+    """Text to tokens: lower case, aliases to their canonical form, stop words out, Snowball stems."""
+
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+        names = sorted(aliases, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])") if names else None
+        )
+        self._stemmer = Stemmer.Stemmer("english")
+        self.fingerprint = hashlib.sha256(repr(sorted(aliases.items())).encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_files(cls, extra: Path | None = None) -> Analyzer:
+        return cls(read_aliases([SHIPPED_ALIASES] + ([extra] if extra else [])))
+
+    def canonical(self, text: str) -> str:
+        """The text in lower case with every alias replaced by its canonical form."""
+        text = text.lower().translate(_QUOTES)
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self.aliases[m.group(1)], text)
+
+    def tokens(self, text: str) -> list[str]:
+        words = [
+            w for w in _WORD.findall(self.canonical(text)) if w not in _STOPWORDS and not (len(w) == 1 and w != "i")
+        ]
+        return self._stem(tuple(words))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one analyzer per index, kept for the process
+    def _stem(self, words: tuple[str, ...]) -> list[str]:
+        return self._stemmer.stemWords(list(words))
+
+
+class LexicalIndex:
+    """BM25 over token lists; scores every record for a question through sparse matrices."""
+
+    FOLDER = "bm25"
+
+    def __init__(self, bm25: bm25s.BM25, count: int) -> None:
+        self._bm25 = bm25
+        self.count = count
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
+        bm25 = bm25s.BM25()
+        bm25.index([t or [""] for t in token_lists], show_progress=False)
+        return cls(bm25, len(token_lists))
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder / self.FOLDER))
+
+    @classmethod
+    def load(cls, folder: Path, count: int) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(folder / cls.FOLDER), mmap=True), count)
+
+    def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and BM25 scores of the best k records that share a term with the question."""
+        ids = self._bm25.get_tokens_ids(tokens)
+        if not ids or self.count == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = self._bm25.get_scores(ids)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        k = min(k, self.count)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        return top.astype(np.int64), scores[top].astype(np.float32)
