@@ -7,6 +7,7 @@ import json
 import mmap
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,14 @@ class DateFilter:
         if self.end is not None:
             ok &= starts <= self.end
         return ok | undated if self.keep_undated else ok
+
+
+def embedded_text(record: Record) -> str:
+    """What is embedded for a record: "title · date · summary", or the title alone when there is no summary."""
+    if not record.summary:
+        return record.title
+    parts = [record.title] + ([record.display_date] if record.date else []) + [record.summary]
+    return " · ".join(parts)
 
 
 def file_digest(path: Path) -> str:
@@ -135,6 +144,11 @@ class ArchiveIndex:
     @property
     def count(self) -> int:
         return int(self.manifest["count"])
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one index per process; entries are small token lists
+    def record_tokens(self, position: int) -> list[str]:
+        """The lexical tokens of a record's embedded text."""
+        return self.analyzer.tokens(embedded_text(self.records[position]))
 
     @classmethod
     def load(cls, config: Config, *, check_stale: bool = True) -> ArchiveIndex:

@@ -33,6 +33,7 @@ from qa.index import (
     IndexProblem,
     check_manifest,
     corpus_state,
+    embedded_text,
     fsync_tree,
     list_files,
     read_manifest,
@@ -41,14 +42,6 @@ from qa.lexical import Analyzer, LexicalIndex
 from qa.records import Record
 
 ENCODE_CHUNK = 1024
-
-
-def embedded_text(record: Record) -> str:
-    """What is embedded for a record: "title · date · summary", or the title alone when there is no summary."""
-    if not record.summary:
-        return record.title
-    parts = [record.title] + ([record.display_date] if record.date else []) + [record.summary]
-    return " · ".join(parts)
 
 
 @dataclass(slots=True)

@@ -97,6 +97,14 @@ class LexicalIndex:
     def load(cls, folder: Path, count: int) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(folder / cls.FOLDER), mmap=True), count)
 
+    def document_frequency(self, token: str) -> int:
+        """How many records use a token."""
+        token_id = self._bm25.vocab_dict.get(token)
+        if token_id is None:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[token_id + 1] - indptr[token_id])
+
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Positions and BM25 scores of the best k records that share a term with the question."""
         ids = self._bm25.get_tokens_ids(tokens)
