@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"archive-qa: {exc}", file=sys.stderr)
         return exc.status
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("archive-qa: interrupted", file=sys.stderr)
         return 130

@@ -64,6 +64,7 @@ class Analyzer:
             return text
         return self._pattern.sub(lambda m: self.aliases[m.group(1)], text)
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - one analyzer per index, kept for the process
     def tokens(self, text: str) -> list[str]:
         words = [
             w for w in _WORD.findall(self.canonical(text)) if w not in _STOPWORDS and not (len(w) == 1 and w != "i")

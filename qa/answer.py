@@ -1,0 +1,198 @@
+"""Extractive answers: pick summary sentences that answer the question, cite each one, or abstain."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+from qa.records import Record
+
+MAX_SENTENCES = 4
+MAX_PER_RECORD = 2
+MAX_WORDS = 60
+TRIM_TO_WORDS = 45
+
+_ABBREVIATIONS = frozenset(
+    "no nos mr mrs ms dr st vs etc e.g i.e gen col lt sgt capt adm gov sen rep jr sr co corp inc ltd dept vol".split()
+)
+_BOUNDARY = re.compile(r"([.!?][\"'”’)\]]*)\s+(?=\S)")
+_CLAUSE = re.compile(r"[,;:]\s+")
+
+
+@lru_cache(maxsize=16384)
+def split_sentences(summary: str) -> tuple[str, ...]:
+    """A summary's sentences, verbatim; a full stop after an abbreviation or an initial does not end one."""
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(summary):
+        before = summary[start : m.start()].split()
+        last = before[-1].lower().rstrip(".") if before else ""
+        if m.group(1) == "." and (last in _ABBREVIATIONS or len(last) == 1 or re.fullmatch(r"(\w\.)+\w?", last)):
+            continue
+        sentences.append(summary[start : m.end(1)].strip())
+        start = m.end()
+    tail = summary[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return tuple(sentences)
+
+
+def trim(sentence: str) -> str:
+    """A long sentence cut at the last clause boundary before TRIM_TO_WORDS words, marked with an ellipsis."""
+    words = sentence.split()
+    if len(words) <= MAX_WORDS:
+        return sentence
+    limit = len(" ".join(words[:TRIM_TO_WORDS]))
+    cuts = [m.start() for m in _CLAUSE.finditer(sentence) if m.start() <= limit]
+    return sentence[: cuts[-1]] + " …" if cuts else sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A numbered source: the record it is, its retrieval score, whether the answer cites it."""
+
+    n: int
+    record: Record
+    score: float
+    similarity: float
+    cited: bool
+
+    def citation(self) -> str:
+        """One line to cite the document: title, date, collection, link."""
+        parts = [f"“{self.record.title}”", self.record.display_date, self.record.collection]
+        if self.record.url:
+            parts.append(self.record.url)
+        return f"[{self.n}] " + ", ".join(p for p in parts if p) + "."
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSentence:
+    """A sentence of the answer: text taken from a cited summary, and the citation number."""
+
+    text: str
+    n: int
+    record_id: str
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedFilter:
+    """The date range the answer was limited to, and where it came from ("question" or "filters")."""
+
+    description: str
+    source: str
+    span: str
+    start: int | None
+    end: int | None
+    keep_undated: bool
+    phrase: str = ""
+
+
+@dataclass(slots=True)
+class Answer:
+    """What `Assistant.ask` returns; `to_dict` is the documented JSON schema of `archive-qa ask --json`."""
+
+    question: str
+    resolved_question: str
+    text: str = ""
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    related: list[Source] = field(default_factory=list)
+    applied_filter: AppliedFilter | None = None
+    abstained: bool = False
+    notice: str | None = None
+    error: str | None = None
+    evidence: float = 0.0
+    mode: str = "hybrid"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def citations(self) -> list[str]:
+        return [s.citation() for s in self.sources]
+
+    def to_dict(self) -> dict:
+        def source(s: Source) -> dict:
+            return {"n": s.n, "score": round(s.score, 6), "similarity": round(s.similarity, 4), **s.record.to_dict()}
+
+        return {
+            "question": self.question,
+            "resolved_question": self.resolved_question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "error": self.error,
+            "notice": self.notice,
+            "sentences": [asdict(s) for s in self.sentences],
+            "sources": [source(s) for s in self.sources],
+            "related": [source(s) for s in self.related],
+            "filter": asdict(self.applied_filter) if self.applied_filter else None,
+            "evidence": round(self.evidence, 4),
+            "mode": self.mode,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+    def to_markdown(self) -> str:
+        """The answer with its numbered sources, as plain Markdown (text escaped by the caller if rendered)."""
+        lines = [f"**Q:** {self.question}", "", self.text or "", ""]
+        if self.applied_filter:
+            lines += [f"_{self.applied_filter.description}_", ""]
+        if self.sources:
+            lines += ["Sources:", *[f"- {c}" for c in self.citations], ""]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A summary sentence that might answer the question, with its score."""
+
+    record_rank: int
+    position: int
+    text: str
+    score: float
+    tokens: frozenset[str]
+
+
+def choose(candidates: list[Candidate], question_tokens: set[str]) -> list[Candidate]:
+    """Up to MAX_SENTENCES sentences: the best, then others that add to it without repeating it."""
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.record_rank, c.position))
+    if not ranked:
+        return []
+    chosen = [ranked[0]]
+    covered = set(ranked[0].tokens & question_tokens)
+    per_record = {ranked[0].record_rank: 1}
+    for c in ranked[1:]:
+        if len(chosen) == MAX_SENTENCES or c.score < 0.75 * ranked[0].score:
+            break
+        if per_record.get(c.record_rank, 0) >= MAX_PER_RECORD:
+            continue
+        if any(_overlap(c.tokens, o.tokens) > 0.5 for o in chosen):
+            continue
+        adds = (c.tokens & question_tokens) - covered
+        if not adds and c.record_rank in per_record:
+            continue
+        chosen.append(c)
+        covered |= c.tokens & question_tokens
+        per_record[c.record_rank] = per_record.get(c.record_rank, 0) + 1
+    return chosen
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def context_for(record: Record) -> str:
+    """The words put before a cited sentence: the document's title and date."""
+    return f"In “{record.title}” ({record.display_date}):"
+
+
+def render(sentences: list[AnswerSentence]) -> str:
+    """One paragraph per run of sentences from the same document, each sentence followed by [n]."""
+    paragraphs: list[str] = []
+    previous = None
+    for s in sentences:
+        if s.n == previous:
+            paragraphs[-1] += f" {s.text} [{s.n}]"
+        else:
+            paragraphs.append(f"{s.context} {s.text} [{s.n}]")
+        previous = s.n
+    return "\n\n".join(paragraphs)
