@@ -153,7 +153,8 @@ class Assistant:
             answer.abstained = True
             answer.text = "The collection does not seem to cover this question. The closest documents are listed below."
             answer.related = [
-                Source(i + 1, r, h.score, h.similarity, False) for i, (r, h) in enumerate(zip(records, hits))
+                Source(i + 1, r, h.score, h.similarity, False)
+                for i, (r, h) in enumerate(zip(records, hits, strict=True))
             ]
             return answer
         question_tokens = set(tokens)
