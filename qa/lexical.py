@@ -15,7 +15,15 @@ from bm25s.stopwords import STOPWORDS_EN
 SHIPPED_ALIASES = Path(__file__).parent / "data" / "aliases.tsv"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-_STOPWORDS = frozenset(STOPWORDS_EN)
+_QUESTION_WORDS = """
+about above after again against all also am any anything are as be been before being between both but by can could
+did do does doing done during each few for from further had has have having he her here hers him his how i if into
+its itself just me might more most must my no nor not now of off once only or other our ours out over own same she
+should so some something such tell than that their theirs them themselves then there these they this those through
+too under until up very was we were what when where which while who whom whose why will with would you your
+""".split()
+_STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
+ANALYZER_VERSION = 2
 
 
 class AliasError(ValueError):
@@ -51,7 +59,8 @@ class Analyzer:
             re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])") if names else None
         )
         self._stemmer = Stemmer.Stemmer("english")
-        self.fingerprint = hashlib.sha256(repr(sorted(aliases.items())).encode()).hexdigest()[:16]
+        key = repr((ANALYZER_VERSION, sorted(_STOPWORDS), sorted(aliases.items())))
+        self.fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @classmethod
     def from_files(cls, extra: Path | None = None) -> Analyzer:

@@ -66,13 +66,14 @@ class Retriever:
         ]
 
     def idf(self, token: str) -> float:
-        """Inverse document frequency of a token in the collection (0 for a token it never uses)."""
+        """Inverse document frequency of a token in the collection; highest for a token it never uses."""
         cached = self._idf_cache.get(token)
         if cached is None:
             df = self.index.lexical.document_frequency(token)
             n = max(self.index.count, 1)
-            cached = float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else 0.0
-            self._idf_cache[token] = cached
+            cached = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            if len(self._idf_cache) < 100_000:
+                self._idf_cache[token] = cached
         return cached
 
     def coverage(self, question: list[str], text: list[str]) -> float:

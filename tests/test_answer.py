@@ -1,0 +1,60 @@
+"""Sentence splitting, trimming and choosing: the pieces answers are made of."""
+
+from qa.answer import MAX_SENTENCES, AnswerSentence, Candidate, choose, render, split_sentences, trim
+
+
+def test_split_keeps_abbreviations_and_initials_inside_sentences():
+    text = (
+        "Secretaries CC CPSU Konstantin Katushev and B. Ponomarov provide information. "
+        'Addressed are issues related to the fact "that Maoism failed ideologically." '
+        "The U.S. seems to be trying (see No. 5) to help. the discussion concerned China."
+    )
+    assert split_sentences(text) == (
+        "Secretaries CC CPSU Konstantin Katushev and B. Ponomarov provide information.",
+        'Addressed are issues related to the fact "that Maoism failed ideologically."',
+        "The U.S. seems to be trying (see No. 5) to help.",
+        "the discussion concerned China.",
+    )
+
+
+def test_split_of_an_empty_summary_is_empty():
+    assert split_sentences("") == ()
+
+
+def test_trim_cuts_long_sentences_at_a_clause_boundary():
+    long = "Stalin and Mao discuss " + ", ".join(f"topic number {i}" for i in range(40)) + "."
+    cut = trim(long)
+    assert cut.endswith(" …")
+    assert long.startswith(cut.removesuffix(" …"))
+    assert len(cut.split()) <= 47
+    short = "Kovalev reports to Stalin on the politburo meeting."
+    assert trim(short) == short
+
+
+def _candidate(rank, position, score, words):
+    return Candidate(rank, position, " ".join(words), score, frozenset(words))
+
+
+def test_choose_skips_repeats_and_caps_the_answer():
+    question = {"loan", "stalin", "mao", "xinjiang", "fleet", "plenum"}
+    candidates = [
+        _candidate(0, 0, 1.0, ["loan", "stalin"]),
+        _candidate(1, 0, 0.95, ["loan", "stalin"]),  # says the same again
+        _candidate(2, 0, 0.9, ["xinjiang", "mao"]),
+        _candidate(3, 0, 0.85, ["fleet"]),
+        _candidate(4, 0, 0.8, ["plenum"]),
+        _candidate(5, 0, 0.8, ["plenum", "other"]),
+        _candidate(6, 0, 0.3, ["mao", "weak"]),  # too weak
+    ]
+    chosen = choose(candidates, question)
+    assert [c.record_rank for c in chosen] == [0, 2, 3, 4]
+    assert len(chosen) <= MAX_SENTENCES
+
+
+def test_render_cites_every_sentence_and_names_the_document_once_per_run():
+    sentences = [
+        AnswerSentence("First.", 1, "a", "In “A” (1949):"),
+        AnswerSentence("Second.", 1, "a", "In “A” (1949):"),
+        AnswerSentence("Third.", 2, "b", "In “B” (undated):"),
+    ]
+    assert render(sentences) == "In “A” (1949): First. [1] Second. [1]\n\nIn “B” (undated): Third. [2]"
