@@ -20,8 +20,8 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "ymd"),
     (re.compile(r"^(\d{4})-(\d{2})$"), "ym"),
     (re.compile(r"^(\d{4})$"), "y"),
-    (re.compile(rf"^({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})$", re.I), "mdy"),
-    (re.compile(rf"^(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+(\d{{4}})$", re.I), "dmy"),
+    (re.compile(rf"^({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$", re.I), "mdy"),
+    (re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})$", re.I), "dmy"),
     (re.compile(rf"^({_MONTH_RE})\.?,?\s+(\d{{4}})$", re.I), "my"),
 ]
 
@@ -37,6 +37,8 @@ def parse_date(text: str) -> tuple[str, Precision] | None:
     like one but names an impossible day or month.
     """
     text = " ".join(text.split())
+    if not text[-1:].isdigit():  # every date form ends with its year, month or day
+        return None
     for pattern, kind in _DATE_PATTERNS:
         m = pattern.match(text)
         if not m:
@@ -143,7 +145,7 @@ class Record:
             title=d["title"],
             date=d.get("date"),
             date_precision=d.get("date_precision"),
-            summary=d.get("summary", ""),
+            summary=d.get("summary") or "",
             url=d.get("url"),
             collection=d.get("collection", ""),
             source=d.get("source", ""),

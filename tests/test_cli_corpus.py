@@ -1,0 +1,137 @@
+"""`archive-qa corpus check`: records per file, date span, warnings; one line per problem and a failing status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "corpus" / "sino-soviet-relations" / "listing-page-17_docs-161-170.txt"
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def check(capsys: pytest.CaptureFixture[str], *paths: Path | str) -> tuple[int, list[str], list[str]]:
+    status = main(["corpus", "check", *map(str, paths)])
+    out, err = capsys.readouterr()
+    return status, out.splitlines(), err.splitlines()
+
+
+def broken_corpus(root: Path) -> dict[str, Path]:
+    """One file of each kind of problem, and one good file."""
+    files = {
+        "good": write(root / "c" / "good.txt", "July 4, 1963\nGood Entry\nA summary.\n"),
+        "json": write(root / "c" / "export.jsonl", '{"title": "Fine"}\n{"title": "cut\n{"summary": "no title"}\n'),
+        "bytes": write(root / "c" / "latin1.txt", b"1950\nTitle\nCaf\xe9.\n"),
+        "date": write(root / "c" / "dates.csv", "title,date\nBad Day,\"February 30, 1949\"\n"),
+    }
+    files["link"] = root / "c" / "gone.txt"
+    files["link"].symlink_to(root / "nowhere.txt")
+    return files
+
+
+def test_check_on_the_seed_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = check(capsys, SEED)
+    assert (status, err) == (0, [])
+    assert out == [f"{SEED}: 10 records", "10 records in all; dates 1949-02-06 to 1977-03-02"]
+
+
+def test_check_without_paths_reads_the_configured_corpus(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    page = write(tmp_path / "mine" / "c" / "p.txt", "1950\nA Title\n1951\nAnother\n")
+    monkeypatch.setenv("ARCHIVE_QA_CORPUS", str(tmp_path / "mine"))
+    status, out, err = check(capsys)
+    assert (status, err) == (0, [])
+    assert out == [f"{page}: 2 records", "2 records in all; dates 1950 to 1951"]
+
+
+def test_check_prints_warnings_and_stays_successful(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    one = write(tmp_path / "c" / "p1.txt", "1950\nShared\nSame text.\n")
+    two = write(tmp_path / "c" / "p2.txt", "1950\nShared\nSame text.\n\nUndated Entry\n")
+    status, out, err = check(capsys, tmp_path)
+    assert (status, err) == (0, [])
+    assert out == [
+        f"{one}: 1 records",
+        f"{two}: 1 records",
+        "2 records in all; dates 1950 to 1950",
+        f"warning: {two}:1: same document as {one}:1 (listed twice): read once",
+    ]
+
+
+def test_check_with_no_dates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = write(tmp_path / "p.jsonl", json.dumps({"title": "Undated"}) + "\n")
+    status, out, _ = check(capsys, page)
+    assert status == 0
+    assert out == [f"{page}: 1 records", "1 records in all; no dates"]
+
+
+def test_check_reports_one_line_per_problem_and_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    f = broken_corpus(tmp_path)
+    status, out, err = check(capsys, tmp_path)
+    assert status == 1
+    assert out == [
+        f"{f['date']}: 0 records",
+        f"{f['json']}: 1 records",
+        f"{f['good']}: 1 records",
+        "2 records in all; dates 1963-07-04 to 1963-07-04",
+    ]
+    assert err == [
+        f"error: {f['date']}:2: bad date: 'February 30, 1949' is not a real day",
+        f"error: {f['json']}:2: not valid JSON at column 11: Unterminated string starting at",
+        f"error: {f['json']}:3: record has no title",
+        f"error: {f['link']}: cannot read file: broken link to {tmp_path / 'nowhere.txt'}",
+        f"error: {f['bytes']}:3: byte 0xe9 is not UTF-8 (save the file as UTF-8); file not read",
+        "5 problem(s) found",
+    ]
+
+
+def test_check_names_missing_paths_and_unknown_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    doc = write(tmp_path / "page.html", "<html></html>")
+    status, out, err = check(capsys, doc, tmp_path / "missing")
+    assert status == 1
+    assert out == ["0 records in all; no dates"]
+    assert err == [
+        f"error: {doc}: unknown format '.html' (use .txt, .jsonl, .csv)",
+        f"error: {tmp_path / 'missing'}: no such file or folder",
+        "2 problem(s) found",
+    ]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ARCHIVE_QA_CORPUS"}
+    return subprocess.run(
+        [sys.executable, "-m", "qa", "corpus", "check", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_python_m_qa_corpus_check_on_bad_files_fails_without_a_traceback(tmp_path: Path) -> None:
+    f = broken_corpus(tmp_path)
+    fifo = tmp_path / "c" / "pipe.txt"
+    os.mkfifo(fifo)
+    result = run(str(tmp_path), str(tmp_path / "x.docx"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = result.stderr.splitlines()
+    assert errors[-1] == "7 problem(s) found"
+    assert f"error: {fifo}: cannot read file: not a regular file" in errors
+    assert f"error: {f['bytes']}:3: byte 0xe9 is not UTF-8 (save the file as UTF-8); file not read" in errors
+    assert all(line.startswith(f"error: {tmp_path}") for line in errors[:-1])
+
+
+def test_python_m_qa_corpus_check_on_the_shipped_corpus_succeeds() -> None:
+    result = run()
+    assert (result.returncode, result.stderr) == (0, "")
+    assert f"{SEED.relative_to(REPO)}: 10 records" in result.stdout.splitlines()
