@@ -25,9 +25,19 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def canonical_name(name: str) -> str:
+    """One name for the bundled model whichever of its names is given; any other name as it is."""
+    return BUNDLED_NAMES[0] if name in BUNDLED_NAMES else name
+
+
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names mean the same model (the bundled MiniLM has two names)."""
+    return canonical_name(a) == canonical_name(b)
+
+
 def text_key(model: str, text: str) -> bytes:
     """The content key of one embedded text under one model: unchanged key, unchanged vector."""
-    return hashlib.sha256(f"{model}\x00{text}".encode()).digest()[:16]
+    return hashlib.sha256(f"{canonical_name(model)}\x00{text}".encode()).digest()[:16]
 
 
 class Embedder:
@@ -52,8 +62,24 @@ class Embedder:
                 f"model {model!r} cannot be loaded offline ({type(exc).__name__}); give {hint} "
                 f"or a name already in the local cache"
             ) from None
-        self.dim = int(self._model.get_embedding_dimension() or 0)
+        # sentence-transformers 5 names it get_sentence_embedding_dimension; later versions get_embedding_dimension.
+        dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension", lambda: None
+        )
+        self.dim = int(dimension() or 0)
+        if not self.dim:  # some models do not declare it: measure it once
+            self.dim = int(self._model.encode(["dimension"], convert_to_numpy=True).shape[1])
         self._lock = threading.Lock()
+        self._query_encoder = None
+        if os.environ.get("ARCHIVE_QA_QUERY_BACKEND", "onnx") == "onnx":
+            from embeddings.onnx import OnnxQueryEncoder
+
+            self._query_encoder = OnnxQueryEncoder.create(self._model, path)
+
+    @property
+    def query_backend(self) -> str:
+        """Which runtime encodes questions: "onnx" (fast path) or "torch"."""
+        return "onnx" if self._query_encoder is not None else "torch"
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Normalised float32 vectors, one row a text."""
@@ -70,5 +96,7 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One normalised vector for a question."""
+        """One normalised vector for a question (through onnxruntime when the model allows it)."""
+        if self._query_encoder is not None:
+            return self._query_encoder.encode(text)
         return self.encode([text])[0]
