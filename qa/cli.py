@@ -53,18 +53,22 @@ def add_common(p: argparse.ArgumentParser, *, retrieval: bool = False) -> None:
         p.add_argument("--aliases", type=Path, help="extra alias file (TSV) added to the shipped one")
 
 
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
+
+
 def _cmd_corpus_check(args: argparse.Namespace) -> int:
     from qa.corpus import load_corpus
 
-    paths = args.paths or [config_from_args(args).corpus]
-    corpus = load_corpus(paths)
+    root = config_from_args(args).corpus
+    corpus = load_corpus(args.paths or [root], root=root)
     for path, count in corpus.per_file.items():
-        print(f"{path}: {count} records")
+        print(f"{path}: {_records(count)}")
     span = corpus.date_span
     print(
-        f"{len(corpus.records)} records in all; dates {span[0]} to {span[1]}"
+        f"{_records(len(corpus.records))} in all; dates {span[0]} to {span[1]}"
         if span
-        else f"{len(corpus.records)} records in all; no dates"
+        else f"{_records(len(corpus.records))} in all; no dates"
     )
     for warning in corpus.warnings:
         print(f"warning: {warning}")

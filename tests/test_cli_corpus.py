@@ -63,8 +63,8 @@ def test_check_prints_warnings_and_stays_successful(capsys: pytest.CaptureFixtur
     status, out, err = check(capsys, tmp_path)
     assert (status, err) == (0, [])
     assert out == [
-        f"{one}: 1 records",
-        f"{two}: 1 records",
+        f"{one}: 1 record",
+        f"{two}: 1 record",
         "2 records in all; dates 1950 to 1950",
         f"warning: {two}:1: same document as {one}:1 (listed twice): read once",
     ]
@@ -74,7 +74,7 @@ def test_check_with_no_dates(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     page = write(tmp_path / "p.jsonl", json.dumps({"title": "Undated"}) + "\n")
     status, out, _ = check(capsys, page)
     assert status == 0
-    assert out == [f"{page}: 1 records", "1 records in all; no dates"]
+    assert out == [f"{page}: 1 record", "1 record in all; no dates"]
 
 
 def test_check_reports_one_line_per_problem_and_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -83,8 +83,8 @@ def test_check_reports_one_line_per_problem_and_fails(capsys: pytest.CaptureFixt
     assert status == 1
     assert out == [
         f"{f['date']}: 0 records",
-        f"{f['json']}: 1 records",
-        f"{f['good']}: 1 records",
+        f"{f['json']}: 1 record",
+        f"{f['good']}: 1 record",
         "2 records in all; dates 1963-07-04 to 1963-07-04",
     ]
     assert err == [
