@@ -99,6 +99,10 @@ class Assistant:
             )
         return self._embedder
 
+    def warm_up(self) -> None:
+        """Load the model and run one question, so the first user's question is as fast as the rest."""
+        self.ask("warm-up question about the collection")
+
     def ask(
         self,
         question: str,
