@@ -11,6 +11,10 @@ HNSW_FILE = "hnsw.faiss"
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+# A date filter that leaves at most this many rows (or this share of them) is searched exactly:
+# HNSW's filtered walk misses most of a small allowed set, and scoring a few thousand rows is cheap.
+EXACT_FILTER_ROWS = 50_000
+EXACT_FILTER_SHARE = 0.05
 
 
 def choose_kind(kind: str, count: int, threshold: int) -> str:
@@ -63,14 +67,20 @@ class VectorIndex:
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         params = None
+        index = self.index
         if allowed is not None:
-            if not allowed.any():
+            allowed_count = int(np.count_nonzero(allowed))
+            if not allowed_count:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             selector = faiss.IDSelectorBitmap(np.packbits(allowed, bitorder="little"))
-            if self.kind == "hnsw":
+            if self.kind == "hnsw" and allowed_count <= max(EXACT_FILTER_ROWS, EXACT_FILTER_SHARE * self.count):
+                # A graph walk finds few of a small allowed set: score the allowed rows exactly instead.
+                index = faiss.downcast_index(self.index.storage)
+                params = faiss.SearchParameters(sel=selector)
+            elif self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
             else:
                 params = faiss.SearchParameters(sel=selector)
-        scores, positions = self.index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+        scores, positions = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = positions[0] >= 0
         return positions[0][keep], scores[0][keep]
