@@ -8,9 +8,9 @@ import faiss
 import numpy as np
 
 HNSW_FILE = "hnsw.faiss"
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_SEARCH = 512
 # A date filter that leaves at most this many rows (or this share of them) is searched exactly:
 # HNSW's filtered walk misses most of a small allowed set, and scoring a few thousand rows is cheap.
 EXACT_FILTER_ROWS = 50_000
