@@ -1,0 +1,111 @@
+"""The evaluation question set: one JSON object a line (schema in eval/README.md), read and checked."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_QUESTIONS = Path(__file__).parent / "questions.jsonl"
+CATEGORIES = ("paraphrase", "alias", "date", "multi", "follow-up", "unanswerable")
+_KEYS = {"id", "question", "category", "answerable", "relevant", "answer_contains", "follows", "filters", "note"}
+_FILTER_KEYS = {"date_from", "date_to", "include_undated", "infer_dates"}
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+class QuestionSetError(ValueError):
+    """A question set that cannot be used, named by file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One evaluation question with its relevant records and the words its answer must contain."""
+
+    id: str
+    question: str
+    category: str
+    answerable: bool
+    relevant: tuple[str, ...]
+    answer_contains: tuple[str, ...]
+    follows: str | None = None
+    filters: dict | None = None
+
+    def keyword_hits(self, text: str) -> list[bool]:
+        """For each required phrase (alternatives separated by "|"), whether the text contains one of them."""
+        folded = normalise(text)
+        return [any(normalise(alt) in folded for alt in phrase.split("|")) for phrase in self.answer_contains]
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight quotes and hyphens, single spaces: how answer text and keywords are compared."""
+    return " ".join(text.translate(_QUOTES).casefold().split())
+
+
+def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[Question]:
+    """Read and check a question set; raises QuestionSetError naming the first bad line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"{path}: cannot read the question set ({exc})") from None
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QuestionSetError(f"{where}: not valid JSON ({exc.msg})") from None
+        q = _question(row, where)
+        if q.id in seen:
+            raise QuestionSetError(f"{where}: id {q.id!r} is used twice")
+        if q.follows is not None and q.follows not in seen:
+            raise QuestionSetError(f"{where}: follows {q.follows!r}, which is not an earlier question")
+        seen.add(q.id)
+        questions.append(q)
+    if not questions:
+        raise QuestionSetError(f"{path}: no questions")
+    return questions
+
+
+def _question(row: object, where: str) -> Question:
+    if not isinstance(row, dict):
+        raise QuestionSetError(f"{where}: each line must be a JSON object")
+    unknown = set(row) - _KEYS
+    if unknown:
+        raise QuestionSetError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for key in ("id", "question", "category"):
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            raise QuestionSetError(f"{where}: field {key!r} must be non-empty text")
+    if not re.fullmatch(r"[\w.-]+", row["id"]):
+        raise QuestionSetError(f"{where}: id {row['id']!r} may hold only letters, digits, '.', '_' and '-'")
+    relevant = row.get("relevant", [])
+    contains = row.get("answer_contains", [])
+    for key, value in (("relevant", relevant), ("answer_contains", contains)):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise QuestionSetError(f"{where}: field {key!r} must be a list of non-empty strings")
+    answerable = row.get("answerable")
+    if not isinstance(answerable, bool):
+        raise QuestionSetError(f"{where}: field 'answerable' must be true or false")
+    if answerable and not relevant:
+        raise QuestionSetError(f"{where}: an answerable question needs at least one relevant record id")
+    if not answerable and (relevant or contains):
+        raise QuestionSetError(f"{where}: an unanswerable question has no relevant records or required words")
+    follows = row.get("follows")
+    if follows is not None and not isinstance(follows, str):
+        raise QuestionSetError(f"{where}: field 'follows' must be a question id")
+    filters = row.get("filters")
+    if filters is not None and (not isinstance(filters, dict) or set(filters) - _FILTER_KEYS):
+        raise QuestionSetError(f"{where}: field 'filters' must be an object with keys among {sorted(_FILTER_KEYS)}")
+    return Question(
+        id=row["id"],
+        question=row["question"],
+        category=row["category"],
+        answerable=answerable,
+        relevant=tuple(relevant),
+        answer_contains=tuple(contains),
+        follows=follows,
+        filters=filters,
+    )

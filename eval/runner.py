@@ -1,0 +1,218 @@
+"""Running a question set through the public API (`Assistant.ask`) and scoring what comes back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from eval import metrics
+from eval.questions import Question
+
+RANK_DEPTH = 10
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the assistant did with one question in one mode."""
+
+    id: str
+    category: str
+    answerable: bool
+    resolved_question: str
+    ranking: list[str]
+    abstained: bool
+    evidence: float
+    threshold: float
+    cited: list[str]
+    text: str
+    latency_ms: float
+    keywords_missing: list[str] = field(default_factory=list)
+    notice: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["evidence"] = round(self.evidence, 4)
+        d["latency_ms"] = round(self.latency_ms, 2)
+        return d
+
+
+def ranked_ids(answer, position) -> list[str]:
+    """The retrieved records in retrieval order: cited and related sources sorted by fused score.
+
+    Sources are numbered in citation order, so the order of retrieval is recovered from the score,
+    ties broken as the retriever breaks them (by position in the index).
+    """
+    sources = list(answer.sources) + list(answer.related)
+    ordered = sorted(sources, key=lambda s: (-s.score, position(s.record.id)))
+    return [s.record.id for s in ordered]
+
+
+def _position_of(assistant):
+    records = assistant.index.records
+
+    def position(record_id: str) -> int:
+        p = records.position(record_id)
+        return p if p is not None else 1 << 62
+
+    return position
+
+
+def _filters(question: Question):
+    from qa.assistant import Filters
+
+    return Filters(**question.filters) if question.filters else None
+
+
+def run_questions(
+    assistant, questions: Sequence[Question], modes: Iterable[str], *, k: int | None = None
+) -> dict[str, list[Outcome]]:
+    """Ask every question in every mode; a follow-up is asked with its predecessor's answer as history.
+
+    Each question is asked twice per mode: with the shipped k (the answer that is scored) and with
+    k=RANK_DEPTH (the ranking that is scored; the first k of it are the same records).
+    """
+    modes = list(modes)
+    position = _position_of(assistant)
+    if modes:
+        assistant.ask("warm-up question about the collection", mode=modes[0])
+    results: dict[str, list[Outcome]] = {}
+    for mode in modes:
+        answers: dict[str, object] = {}
+        outcomes: list[Outcome] = []
+        for q in questions:
+            history = [answers[q.follows]] if q.follows else []
+            filters = _filters(q)
+            started = time.perf_counter()
+            answer = assistant.ask(q.question, history, filters, k=k, mode=mode)
+            wall_ms = (time.perf_counter() - started) * 1000
+            deep = assistant.ask(q.question, history, filters, k=max(RANK_DEPTH, k or 0), mode=mode)
+            answers[q.id] = answer
+            hits = q.keyword_hits(answer.text) if not answer.abstained else [False] * len(q.answer_contains)
+            outcomes.append(
+                Outcome(
+                    id=q.id,
+                    category=q.category,
+                    answerable=q.answerable,
+                    resolved_question=answer.resolved_question,
+                    ranking=ranked_ids(deep, position)[:RANK_DEPTH],
+                    abstained=bool(answer.abstained),
+                    evidence=float(answer.evidence),
+                    threshold=float(assistant.thresholds[mode]),
+                    cited=[s.record.id for s in answer.sources],
+                    text=answer.text,
+                    latency_ms=float(answer.timings.get("total_ms", wall_ms)),
+                    keywords_missing=[p for p, hit in zip(q.answer_contains, hits, strict=True) if not hit],
+                    notice=answer.notice,
+                    error=answer.error,
+                )
+            )
+        results[mode] = outcomes
+    return results
+
+
+def score_mode(outcomes: Sequence[Outcome], questions: Sequence[Question], k: int) -> dict:
+    """Retrieval, answer and per-category metrics of one mode, and the problems of each question."""
+    by_id = {q.id: q for q in questions}
+    answerable = [o for o in outcomes if o.answerable]
+    runs = {o.id: o.ranking for o in answerable}
+    qrels = {o.id: by_id[o.id].relevant for o in answerable}
+    retrieval = metrics.retrieval_metrics(runs, qrels)
+    abstention = metrics.abstention_scores([o.abstained for o in outcomes], [o.answerable for o in outcomes])
+    answered = [o for o in answerable if not o.abstained and o.cited]
+    citation = [len(set(o.cited) & set(by_id[o.id].relevant)) / len(o.cited) for o in answered]
+    keyword = [
+        1 - len(o.keywords_missing) / len(by_id[o.id].answer_contains)
+        for o in answerable
+        if by_id[o.id].answer_contains
+    ]
+    latencies = [o.latency_ms for o in outcomes if o.error is None]
+    answers = {
+        "abstention_precision": abstention["precision"],
+        "abstention_recall": abstention["recall"],
+        "abstention_accuracy": abstention["accuracy"],
+        "abstention_balanced_accuracy": abstention["balanced_accuracy"],
+        "citation_precision": sum(citation) / len(citation) if citation else None,
+        "keyword_hit_rate": sum(keyword) / len(keyword) if keyword else None,
+        "answered_answerable": len(answered),
+        "latency_p50_ms": metrics.percentile(latencies, 50),
+        "latency_p95_ms": metrics.percentile(latencies, 95),
+    }
+    categories: dict[str, dict] = {}
+    for category in dict.fromkeys(o.category for o in outcomes):
+        members = [o for o in outcomes if o.category == category]
+        judged = [o for o in members if o.answerable]
+        row: dict = {"questions": len(members)}
+        if judged:
+            scores = metrics.retrieval_metrics(
+                {o.id: o.ranking for o in judged}, {o.id: by_id[o.id].relevant for o in judged}
+            )
+            row.update({"recall@5": scores["recall@5"], "mrr@10": scores["mrr@10"]})
+            kw = [
+                1 - len(o.keywords_missing) / len(by_id[o.id].answer_contains)
+                for o in judged
+                if by_id[o.id].answer_contains
+            ]
+            row["keyword_hit_rate"] = sum(kw) / len(kw) if kw else None
+        row["abstention_accuracy"] = sum(o.abstained != o.answerable for o in members) / len(members)
+        categories[category] = row
+    problems = {o.id: p for o in outcomes if (p := diagnose(o, by_id[o.id], k))}
+    return {"retrieval": retrieval, "answers": answers, "categories": categories, "problems": problems}
+
+
+def diagnose(o: Outcome, q: Question, k: int) -> list[str]:
+    """What went wrong with one question, each labelled: retrieval, abstention or composition (failures),
+    or ranking (a relevant record in the top k but not first: lowers MRR, not a failure)."""
+    if o.error:
+        return [f"error: {o.error}"]
+    problems: list[str] = []
+    if not q.answerable:
+        if not o.abstained:
+            problems.append(
+                f"abstention: answered an unanswerable question (evidence {o.evidence:.3f} >= {o.threshold})"
+            )
+        return problems
+    relevant = set(q.relevant)
+    rank = metrics.first_relevant_rank(o.ranking, relevant)
+    missing_top = [r for r in q.relevant if r not in o.ranking[:k]]
+    if rank is None:
+        problems.append(f"retrieval: no relevant record in the top {RANK_DEPTH}")
+    elif missing_top:
+        problems.append(f"retrieval: {len(missing_top)} of {len(relevant)} relevant record(s) not in the top {k}")
+    elif rank > 1:
+        problems.append(f"ranking: first relevant record at rank {rank}")
+    if o.abstained:
+        problems.append(f"abstention: abstained on an answerable question (evidence {o.evidence:.3f} < {o.threshold})")
+        return problems
+    wrong = [c for c in o.cited if c not in relevant]
+    where = "retrieval" if rank is None else "composition"
+    if wrong:
+        problems.append(f"{where}: cites {len(wrong)} record(s) that are not relevant")
+    if o.keywords_missing:
+        problems.append(f"{where}: answer lacks {', '.join(repr(w) for w in o.keywords_missing)}")
+    return problems
+
+
+def is_failure(problems: Sequence[str]) -> bool:
+    """Whether a question's problems include more than a lower ranking."""
+    return any(not p.startswith("ranking:") for p in problems)
+
+
+def evaluate(assistant, questions: Sequence[Question], modes: Sequence[str], *, k: int | None = None) -> dict:
+    """Run and score a question set: the report as a JSON-ready dict (see eval/README.md)."""
+    k = k or assistant.config.k
+    results = run_questions(assistant, questions, modes, k=k)
+    return {
+        "kind": "questions",
+        "config": {
+            "model": assistant.config.model,
+            "k": k,
+            "records": assistant.index.count,
+            "thresholds": {m: assistant.thresholds[m] for m in modes},
+        },
+        "question_count": len(questions),
+        "answerable": sum(q.answerable for q in questions),
+        "modes": {mode: score_mode(results[mode], questions, k) for mode in modes},
+        "outcomes": {mode: [o.to_dict() for o in results[mode]] for mode in modes},
+    }

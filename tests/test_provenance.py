@@ -1,0 +1,117 @@
+"""Provenance: every word of every answer to the eval questions comes from the record it cites.
+
+The checker is written here, independently of qa's rendering code: an answer is cut at its citation
+markers [n]; each piece must be made only of words (and punctuation) of source n's summary, title
+and date, plus a small fixed list of connectives.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+import pytest
+
+from eval.questions import load_questions
+
+QUESTIONS = load_questions()
+CONNECTIVES = frozenset({"in", ":", "(", ")", "“", "”", '"', "…"})
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def tokens(text: str) -> list[str]:
+    """Words and single punctuation marks, case-folded."""
+    return [t.casefold() for t in _TOKEN.findall(text)]
+
+
+def date_words(iso: str | None) -> set[str]:
+    """The words a date can be written with: year, month name, day number (or "undated")."""
+    if not iso:
+        return {"undated"}
+    parts = [int(p) for p in iso.split("-")]
+    words = {str(parts[0])}
+    if len(parts) > 1:
+        words.add(calendar.month_name[parts[1]].casefold())
+    if len(parts) > 2:
+        words |= {str(parts[2]), ","}
+    return words
+
+
+def vocabulary(record) -> set[str]:
+    return set(tokens(record.summary)) | set(tokens(record.title)) | date_words(record.date) | CONNECTIVES
+
+
+def foreign_words(answer) -> list[tuple[int, str]]:
+    """(citation number, word) for every word of the answer not found in the source it is cited to."""
+    pieces = _MARKER.split(answer.text)
+    assert not pieces[-1].strip(), f"text after the last citation: {pieces[-1]!r}"
+    sources = {s.n: s.record for s in answer.sources}
+    found = []
+    for text, number in zip(pieces[0::2], pieces[1::2], strict=False):
+        n = int(number)
+        assert n in sources, f"[{n}] cites no listed source"
+        assert text.strip(), f"an empty piece before [{n}]"
+        allowed = vocabulary(sources[n])
+        found += [(n, word) for word in tokens(text) if word not in allowed]
+    return found
+
+
+@pytest.fixture(scope="module")
+def answers(assistant):
+    """Every eval question asked in hybrid mode, follow-ups with their predecessor's answer as history."""
+    out = {}
+    for q in QUESTIONS:
+        history = [out[q.follows]] if q.follows else []
+        out[q.id] = assistant.ask(q.question, history, mode="hybrid")
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("qid", [q.id for q in QUESTIONS])
+def test_every_answer_word_comes_from_its_cited_source(answers, qid):
+    answer = answers[qid]
+    if answer.abstained:
+        assert not _MARKER.search(answer.text) and not answer.sources, "an abstention cites nothing"
+        return
+    assert answer.sources and all(s.cited for s in answer.sources)
+    cited = {int(n) for n in _MARKER.findall(answer.text)}
+    assert cited == {s.n for s in answer.sources}, "every listed source is cited in the text and no other"
+    assert foreign_words(answer) == [], answer.text
+
+
+class _Record:
+    def __init__(self, title: str, date: str | None, summary: str) -> None:
+        self.title, self.date, self.summary = title, date, summary
+
+
+class _Source:
+    def __init__(self, n: int, record: _Record) -> None:
+        self.n, self.record = n, record
+
+
+class _Answer:
+    def __init__(self, text: str, sources: list[_Source]) -> None:
+        self.text, self.sources = text, sources
+
+
+def test_the_checker_catches_words_from_elsewhere():
+    a = _Record(
+        "Report, Kovalev to Stalin", "1949-07-06", "Kovalev relays several requests. The requests include advice."
+    )
+    b = _Record("Cable", None, "Stalin gives advice on the PLA.")
+    good = _Answer(
+        "In “Report, Kovalev to Stalin” (July 6, 1949): Kovalev relays several requests. [1] The requests include … [1]"
+        "\n\nIn “Cable” (undated): Stalin gives advice on the PLA. [2]",
+        [_Source(1, a), _Source(2, b)],
+    )
+    assert foreign_words(good) == []
+    assert foreign_words(_Answer("Kovalev relays the PLA today. [1]", [_Source(1, a)])) == [(1, "pla"), (1, "today")]
+    assert foreign_words(_Answer("In “Cable” (July 1949): Stalin gives advice. [2]", [_Source(2, b)])) == [
+        (2, "july"),
+        (2, "1949"),
+    ]
+    with pytest.raises(AssertionError, match="after the last citation"):
+        foreign_words(_Answer("Kovalev relays. [1] Surely.", [_Source(1, a)]))
+    with pytest.raises(AssertionError, match="cites no listed source"):
+        foreign_words(_Answer("Kovalev relays. [3]", [_Source(1, a)]))
