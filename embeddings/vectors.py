@@ -56,7 +56,8 @@ class VectorIndex:
     @classmethod
     def load(cls, folder: Path, kind: str, vectors: np.ndarray) -> VectorIndex:
         if kind == "hnsw":
-            index = faiss.read_index(str(folder / HNSW_FILE))
+            # The graph is read; its vectors are memory-mapped (read as searches touch them), not copied in.
+            index = faiss.read_index(str(folder / HNSW_FILE), getattr(faiss, "IO_FLAG_MMAP_IFC", 0))
             index.hnsw.efSearch = HNSW_EF_SEARCH
             return cls(index, kind)
         return cls.build(vectors, kind)
