@@ -9,7 +9,7 @@ from functools import lru_cache
 from qa.records import Record
 
 MAX_SENTENCES = 4
-MAX_PER_RECORD = 2
+MAX_PER_RECORD = 3
 MAX_WORDS = 60
 TRIM_TO_WORDS = 45
 
@@ -143,36 +143,48 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A summary sentence that might answer the question, with its score."""
+    """A summary sentence that might answer the question, with its score and its document's."""
 
     record_rank: int
     position: int
     text: str
     score: float
     tokens: frozenset[str]
+    context_tokens: frozenset[str] = frozenset()
+    record_evidence: float = 0.0
 
 
 def choose(candidates: list[Candidate], question_tokens: set[str]) -> list[Candidate]:
-    """Up to MAX_SENTENCES sentences: the best, then others that add to it without repeating it."""
+    """Up to MAX_SENTENCES sentences, in the order they are to be read.
+
+    The best-matching document speaks first: its sentences that score at least half as well as its best
+    (up to MAX_PER_RECORD, in the summary's order). Another document adds its best sentence only when that
+    sentence scores close to the best, the document is nearly as strong as the first, it does not repeat
+    what is already said, and it either brings a word of the question that the answer does not yet contain
+    or matches the question as well as the first document does (another document of the kind asked for).
+    """
     ranked = sorted(candidates, key=lambda c: (-c.score, c.record_rank, c.position))
     if not ranked:
         return []
-    chosen = [ranked[0]]
-    covered = set(ranked[0].tokens & question_tokens)
-    per_record = {ranked[0].record_rank: 1}
-    for c in ranked[1:]:
-        if len(chosen) == MAX_SENTENCES or c.score < 0.75 * ranked[0].score:
+    best = ranked[0]
+    own = [c for c in ranked if c.record_rank == best.record_rank and c.score >= 0.5 * best.score]
+    chosen = sorted(own[:MAX_PER_RECORD], key=lambda c: c.position)
+    covered = set().union(*(c.tokens | c.context_tokens for c in chosen)) & question_tokens
+    used = {best.record_rank}
+    for c in ranked:
+        if len(chosen) == MAX_SENTENCES or c.score < 0.75 * best.score:
             break
-        if per_record.get(c.record_rank, 0) >= MAX_PER_RECORD:
+        if c.record_rank in used or c.record_evidence < 0.8 * best.record_evidence:
             continue
         if any(_overlap(c.tokens, o.tokens) > 0.5 for o in chosen):
             continue
-        adds = (c.tokens & question_tokens) - covered
-        if not adds and c.record_rank in per_record:
+        adds = ((c.tokens | c.context_tokens) & question_tokens) - covered
+        as_strong = c.record_evidence >= 0.9 * best.record_evidence and c.score >= 0.85 * best.score
+        if not adds and not as_strong:
             continue
         chosen.append(c)
-        covered |= c.tokens & question_tokens
-        per_record[c.record_rank] = per_record.get(c.record_rank, 0) + 1
+        used.add(c.record_rank)
+        covered |= adds
     return chosen
 
 

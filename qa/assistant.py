@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from qa.answer import (
     Answer,
     AnswerSentence,
@@ -132,12 +130,15 @@ class Assistant:
         hits = self.retriever.retrieve(vector, tokens, k, mode, date_filter)
         evidence = _evidence(hits, mode)
         notice = None
-        if date_filter is not None and evidence < self.thresholds[mode]:
+        if date_filter is not None:
+            # The matches from any date are looked at whatever the threshold, so that the evidence an
+            # answer reports (the better of the two) does not depend on the threshold it is compared with.
             wider = self.retriever.retrieve(vector, tokens, k, mode, None)
             wider_evidence = _evidence(wider, mode)
-            if wider_evidence >= self.thresholds[mode] or not hits:
+            if (evidence < self.thresholds[mode] <= wider_evidence) or not hits:
                 notice = f"No document {applied.span} answers this question; showing the best matches from any date."
-                hits, evidence = wider, wider_evidence
+                hits = wider
+            evidence = max(evidence, wider_evidence)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         answer = self._compose(question, resolved, hits, tokens, evidence, mode)
@@ -165,7 +166,8 @@ class Assistant:
         top = max(h.score for h in hits)
         candidates = []
         for rank, (record, hit) in enumerate(zip(records, hits, strict=True)):
-            title_tokens = set(self.index.analyzer.tokens(record.title))
+            title_tokens = frozenset(self.index.analyzer.tokens(record.title))
+            strength = _strength(hit, mode)
             for position, sentence in enumerate(split_sentences(record.summary) or ()):
                 sentence_tokens = frozenset(self.index.analyzer.tokens(sentence))
                 score = (
@@ -175,7 +177,7 @@ class Assistant:
                     + 0.2 * max(hit.similarity, 0.0)
                     + (0.03 if position == 0 else 0.0)
                 )
-                candidates.append(Candidate(rank, position, sentence, score, sentence_tokens))
+                candidates.append(Candidate(rank, position, sentence, score, sentence_tokens, title_tokens, strength))
         chosen = choose(candidates, question_tokens)
         numbers: dict[int, int] = {}
         for c in chosen:
@@ -228,14 +230,15 @@ def _date_filter(question: str, filters: Filters) -> tuple[DateFilter | None, Ap
     )
 
 
-def _evidence(hits: list[Hit], mode: str) -> float:
-    """How strongly the best records support an answer: similarity (dense), coverage (bm25) or their mean."""
-    if not hits:
-        return 0.0
+def _strength(hit: Hit, mode: str) -> float:
+    """How strongly one record supports an answer: similarity (dense), coverage (bm25) or their mean."""
     if mode == "dense":
-        values = [h.similarity for h in hits]
-    elif mode == "bm25":
-        values = [h.coverage for h in hits]
-    else:
-        values = [(h.similarity + h.coverage) / 2 for h in hits]
-    return float(np.max(values[:3]))
+        return hit.similarity
+    if mode == "bm25":
+        return hit.coverage
+    return (hit.similarity + hit.coverage) / 2
+
+
+def _evidence(hits: list[Hit], mode: str) -> float:
+    """How strongly the best records support an answer: the strongest of the top three."""
+    return max((_strength(h, mode) for h in hits[:3]), default=0.0)

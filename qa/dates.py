@@ -73,8 +73,26 @@ def _shift(day: int, days: int) -> int:
     return moved.year * 10000 + moved.month * 100 + moved.day
 
 
+def _points(question: str) -> list[tuple[tuple[int, int], str]]:
+    """Every single month or year a question names ("in May 1949", "of 1977", "1962"), in order."""
+    found: list[tuple[int, tuple[int, int], str]] = []
+    taken: list[range] = []
+    for kind, pattern in _RULES:
+        if kind != "in":
+            continue
+        for m in pattern.finditer(question):
+            if not any(m.start() in r or m.end() - 1 in r for r in taken):
+                taken.append(range(m.start(), m.end()))
+                found.append((m.start(), _point(m.group(1)), m.group(0).strip()))
+    return [(bounds, phrase) for _, bounds, phrase in sorted(found)]
+
+
 def find_date_range(question: str) -> DateRange | None:
-    """The first date expression in a question as a range, or None when it names no date."""
+    """The date range a question names, or None when it names no date.
+
+    A range expression ("between 1949 and 1951", "before 1960", "in the 1970s") wins; several single
+    dates ("the talks of 1949 and the conference of 1977") span from the first to the last.
+    """
     for kind, pattern in _RULES:
         m = pattern.search(question)
         if not m:
@@ -92,6 +110,11 @@ def find_date_range(question: str) -> DateRange | None:
         elif kind == "after":
             start, end = _shift(_point(m.group(1))[1], 1), None
         else:
+            points = _points(question)
+            if len(points) > 1:
+                start = min(b[0] for b, _ in points)
+                end = max(b[1] for b, _ in points)
+                return DateRange(start, end, " … ".join(p for _, p in points))
             start, end = _point(m.group(1))
         return DateRange(start, end, m.group(0).strip())
     return None

@@ -10,6 +10,8 @@ from qa.index import ArchiveIndex, DateFilter
 
 RRF_K = 60
 CANDIDATES = 50
+# Under a date range, an undated record may be from any time: it is kept, but ranked after dated matches.
+UNDATED_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,10 @@ class Retriever:
         for positions in ranked:
             for rank, position in enumerate(positions.tolist()):
                 fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if date_filter is not None and date_filter.keep_undated:
+            for position in fused:
+                if self.index.dates[position, 0] == 0:
+                    fused[position] *= UNDATED_WEIGHT
         best = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if not best:
             return []
@@ -66,7 +72,7 @@ class Retriever:
         ]
 
     def idf(self, token: str) -> float:
-        """Inverse document frequency of a token in the collection; highest for a token it never uses."""
+        """Inverse document frequency of a token in the collection; highest for a word it never uses."""
         cached = self._idf_cache.get(token)
         if cached is None:
             df = self.index.lexical.document_frequency(token)

@@ -58,3 +58,37 @@ def test_render_cites_every_sentence_and_names_the_document_once_per_run():
         AnswerSentence("Third.", 2, "b", "In “B” (undated):"),
     ]
     assert render(sentences) == "In “A” (1949): First. [1] Second. [1]\n\nIn “B” (undated): Third. [2]"
+
+
+def _scored(rank, position, score, words, evidence, title=()):
+    return Candidate(rank, position, " ".join(words), score, frozenset(words), frozenset(title), evidence)
+
+
+def test_the_best_document_speaks_first_in_its_own_order():
+    question = {"romanian", "worri", "publish"}
+    candidates = [
+        _scored(0, 0, 0.9, ["publish", "declar"], 0.7, ["romanian"]),
+        _scored(0, 1, 0.6, ["react", "tension"], 0.7, ["romanian"]),
+        _scored(0, 2, 0.2, ["unrelated"], 0.7, ["romanian"]),
+    ]
+    chosen = choose(candidates, question)
+    assert [(c.record_rank, c.position) for c in chosen] == [(0, 0), (0, 1)]
+
+
+def test_a_weaker_document_is_not_cited_even_with_new_words():
+    question = {"navi", "stalin", "fleet"}
+    candidates = [
+        _scored(0, 0, 1.0, ["stalin", "fleet"], 0.6),
+        _scored(1, 0, 0.9, ["navi"], 0.3),
+    ]
+    assert [c.record_rank for c in choose(candidates, question)] == [0]
+
+
+def test_a_document_as_strong_as_the_first_is_cited_without_new_words():
+    question = {"telegram", "stalin", "mao"}
+    candidates = [
+        _scored(0, 0, 1.0, ["mao", "militari"], 0.8, ["telegram", "stalin"]),
+        _scored(1, 0, 0.9, ["mao", "loan"], 0.78, ["telegram", "stalin"]),
+        _scored(2, 0, 0.8, ["mao", "econom"], 0.5, ["telegram", "stalin"]),
+    ]
+    assert [c.record_rank for c in choose(candidates, question)] == [0, 1]
