@@ -121,10 +121,17 @@ class LexicalIndex:
         if not ids or self.count == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = self._bm25.get_scores(ids)
+        # Only the records on the question's posting lists can score: rank those, not the whole collection.
+        terms = sorted(set(ids))
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        candidates = np.concatenate([np.asarray(indices[indptr[t] : indptr[t + 1]], dtype=np.int64) for t in terms])
         if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        k = min(k, self.count)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
-        return top.astype(np.int64), scores[top].astype(np.float32)
+            candidates = candidates[allowed[candidates]]
+        candidates = candidates[scores[candidates] > 0]
+        if not len(candidates):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        # A record is listed once per question term it holds: the best k * terms listings hold the best k records.
+        keep = min(len(candidates), k * len(terms))
+        top = np.unique(candidates[np.argpartition(-scores[candidates], keep - 1)[:keep]])
+        top = top[np.lexsort((top, -scores[top]))][:k]
+        return top, scores[top].astype(np.float32)
