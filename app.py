@@ -251,17 +251,17 @@ def show_answer(turn: dict) -> None:
         return
     if answer.resolved_question.strip() != answer.question.strip():
         st.caption("Read with the previous question as: " + escape_markdown(answer.resolved_question))
-    if answer.abstained:
-        st.info(escape_markdown(answer.text))
-    else:
-        st.markdown(answer_markdown(answer))
-    if answer.notice:
-        st.warning(escape_markdown(answer.notice))
     if answer.applied_filter:
         where = "read from the question" if answer.applied_filter.source == "question" else "set in the sidebar"
         st.caption(escape_markdown(f"Date filter {where}: {answer.applied_filter.description}."))
     elif not turn["filters"].infer_dates:
         st.caption("No date filter: the date in the question was ignored, as asked.")
+    if answer.notice:
+        st.warning(escape_markdown(answer.notice))
+    if answer.abstained:
+        st.info(escape_markdown(answer.text))
+    else:
+        st.markdown(answer_markdown(answer))
     if answer.sources:
         st.markdown("**Sources**")
         for source in answer.sources:

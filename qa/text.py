@@ -102,10 +102,9 @@ def conversation_markdown(answers: Iterable[Answer], *, title: str = "Archive QA
     """
     parts = [f"# {title}", ""]
     for i, answer in enumerate(answers, start=1):
-        parts.append(f"## {i}. {answer.question.strip()}")
-        parts.append("")
+        parts += [f"## Question {i}", ""]
         if answer.error:
-            parts += [answer.error, ""]
+            parts += [f"**Q:** {answer.question}", "", answer.error, ""]
             continue
         parts.append(answer.to_markdown().rstrip())
         if answer.notice:

@@ -157,12 +157,13 @@ def test_conversation_markdown_holds_questions_answers_and_citations():
     errored = Answer("", "", error="Please type a question.", abstained=True)
     md = conversation_markdown([cited_answer(), abstained, errored])
     assert md.startswith("# Archive QA conversation\n")
-    assert "## 1. What did Stalin say?" in md
+    assert "## Question 1\n\n**Q:** What did Stalin say?\n" in md
+    assert md.count("What did Stalin say?") == 1
     assert "[1] “Cable, Stalin to Mao [via Kovalev]”, May 26, 1949, sino-soviet." in md
     assert "_showing documents from 1949_" in md
-    assert "## 2. Who walked on the moon?" in md
+    assert "## Question 2\n\n**Q:** Who walked on the moon?\n" in md
     assert "Closest documents:\n- [1] “Closest”, May 26, 1949, sino-soviet." in md
-    assert "Please type a question." in md
+    assert "## Question 3\n\n**Q:** \n\nPlease type a question." in md
     assert md.endswith("\n") and not md.endswith("\n\n")
 
 
