@@ -41,40 +41,64 @@ def text_key(model: str, text: str) -> bytes:
 
 
 class Embedder:
-    """One loaded model; `encode` is safe to call from many threads at once."""
+    """One model; `encode` and `encode_query` are safe to call from many threads at once.
+
+    Questions go through onnxruntime when the model allows it (embeddings/onnx.py). When that export is
+    already on disk, PyTorch and sentence-transformers are not even imported until `encode` needs them,
+    so an assistant starts in about a second instead of ten.
+    """
 
     def __init__(self, model: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        self.name = model
+        self._path = resolve_model(model)
+        self._lock = threading.Lock()
+        self._model = None
+        self._query_encoder = None
+        if os.environ.get("ARCHIVE_QA_QUERY_BACKEND", "onnx") == "onnx":
+            from embeddings.onnx import OnnxQueryEncoder
+
+            self._query_encoder = OnnxQueryEncoder.from_folder(self._path)
+            if self._query_encoder is None:
+                self._query_encoder = OnnxQueryEncoder.create(self._load(), self._path)
+        if self._query_encoder is not None:
+            self.dim = self._query_encoder.dim
+        else:
+            self.dim = self._dimension(self._load())
+
+    def _load(self):
+        """The sentence-transformers model, loaded on first need."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load_model()
+            return self._model
+
+    def _load_model(self):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-
-        self.name = model
-        path = resolve_model(model)
         try:
-            self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            return SentenceTransformer(self._path, device="cpu", local_files_only=True)
         except Exception as exc:  # the library raises many kinds; all mean "not loadable offline"
-            hint = "a local folder" if not Path(path).exists() else "a sentence-transformers model folder"
+            hint = "a local folder" if not Path(self._path).exists() else "a sentence-transformers model folder"
             raise ModelError(
-                f"model {model!r} cannot be loaded offline ({type(exc).__name__}); give {hint} "
+                f"model {self.name!r} cannot be loaded offline ({type(exc).__name__}); give {hint} "
                 f"or a name already in the local cache"
             ) from None
-        # sentence-transformers 5 names it get_sentence_embedding_dimension; later versions get_embedding_dimension.
-        dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension", lambda: None
-        )
-        self.dim = int(dimension() or 0)
-        if not self.dim:  # some models do not declare it: measure it once
-            self.dim = int(self._model.encode(["dimension"], convert_to_numpy=True).shape[1])
-        self._lock = threading.Lock()
-        self._query_encoder = None
-        if os.environ.get("ARCHIVE_QA_QUERY_BACKEND", "onnx") == "onnx":
-            from embeddings.onnx import OnnxQueryEncoder
 
-            self._query_encoder = OnnxQueryEncoder.create(self._model, path)
+    @staticmethod
+    def _dimension(model) -> int:
+        # sentence-transformers 5 names it get_sentence_embedding_dimension; later versions get_embedding_dimension.
+        dimension = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension", lambda: None
+        )
+        dim = int(dimension() or 0)
+        if not dim:  # some models do not declare it: measure it once
+            dim = int(model.encode(["dimension"], convert_to_numpy=True).shape[1])
+        return dim
 
     @property
     def query_backend(self) -> str:
@@ -85,8 +109,9 @@ class Embedder:
         """Normalised float32 vectors, one row a text."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
         with self._lock:
-            vectors = self._model.encode(
+            vectors = model.encode(
                 texts,
                 batch_size=batch_size,
                 show_progress_bar=progress,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import threading
 import warnings
@@ -34,6 +35,34 @@ def _supported(model) -> bool:
         return False
     pooling = model[1]
     return getattr(pooling, "pooling_mode", None) == "mean" or bool(getattr(pooling, "pooling_mode_mean_tokens", False))
+
+
+_MODULE_TYPES = {
+    "sentence_transformers.models.Transformer": "Transformer",
+    "sentence_transformers.models.Pooling": "Pooling",
+    "sentence_transformers.models.Normalize": "Normalize",
+}
+
+
+def _folder_layout(folder: Path) -> tuple[int, bool] | None:
+    """From a model folder's files alone: (max tokens, normalised) when this path reproduces it, else None."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        names = [_MODULE_TYPES.get(m.get("type", ""), "?") for m in modules]
+        if names[:2] != ["Transformer", "Pooling"] or names[2:] not in ([], ["Normalize"]):
+            return None
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        if not pooling.get("pooling_mode_mean_tokens") or any(
+            pooling.get(k)
+            for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
+        ):
+            return None
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        if config.get("do_lower_case") or not (folder / "tokenizer.json").is_file():
+            return None
+        return int(config.get("max_seq_length") or 512), names[2:] == ["Normalize"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
 
 
 def _fingerprint(model_path: str) -> str:
@@ -81,6 +110,16 @@ def _export(model, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _session(target: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxQueryEncoder:
     """Encodes single questions with onnxruntime; `None` from `create` means: use the model as it is."""
 
@@ -92,9 +131,31 @@ class OnnxQueryEncoder:
         self._tokenizer_lock = threading.Lock()
 
     @classmethod
+    def from_folder(cls, model_path: str) -> OnnxQueryEncoder | None:
+        """Open an export made before, with the `tokenizers` library alone: no PyTorch import, no model load."""
+        folder = Path(model_path)
+        layout = _folder_layout(folder) if folder.is_dir() else None
+        target = cache_dir() / f"{_fingerprint(model_path)}.onnx"
+        if layout is None or not target.is_file():
+            return None
+        try:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(max_length=layout[0])
+            return cls(_session(target), _FastTokenizer(tokenizer), layout[0], layout[1])
+        except Exception:  # a damaged export or tokenizer file: the full model is loaded instead
+            return None
+
+    @property
+    def dim(self) -> int:
+        return int(self.encode("dimension").shape[0])
+
+    @classmethod
     def create(cls, model, model_path: str) -> OnnxQueryEncoder | None:
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401
         except ImportError:
             return None
         if not _supported(model):
@@ -107,11 +168,7 @@ class OnnxQueryEncoder:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if not target.exists():
                     _export(model, target)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+            session = _session(target)
         except Exception:  # any failure to export or load just means the slower path is used
             return None
         normalize = any(type(m).__name__ == "Normalize" for m in model)
@@ -127,3 +184,18 @@ class OnnxQueryEncoder:
         if self._normalize:
             vector /= max(float(np.linalg.norm(vector)), 1e-12)
         return vector
+
+
+class _FastTokenizer:
+    """The `tokenizers` library behind the small part of the transformers tokenizer call used here."""
+
+    def __init__(self, tokenizer) -> None:
+        self._tokenizer = tokenizer
+
+    def __call__(self, texts: list[str], **_: object) -> dict[str, np.ndarray]:
+        encoding = self._tokenizer.encode(texts[0])
+        return {
+            "input_ids": np.asarray([encoding.ids], dtype=np.int64),
+            "attention_mask": np.asarray([encoding.attention_mask], dtype=np.int64),
+            "token_type_ids": np.asarray([encoding.type_ids], dtype=np.int64),
+        }

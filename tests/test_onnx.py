@@ -32,3 +32,17 @@ def test_the_torch_path_is_used_when_asked(monkeypatch):
     plain = Embedder("all-MiniLM-L6-v2")
     assert plain.query_backend == "torch"
     assert plain.encode_query("Stalin").shape == (plain.dim,)
+
+
+def test_a_cached_export_answers_questions_without_loading_pytorch(embedder):
+    import subprocess
+    import sys
+
+    assert embedder.query_backend == "onnx"  # the session's embedder has made the export by now
+    code = (
+        "import sys; from embeddings.model import Embedder; e = Embedder('all-MiniLM-L6-v2'); "
+        "v = e.encode_query('telegrams from Stalin to Mao'); "
+        "print(e.query_backend, e.dim, v.shape[0], 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["onnx", "384", "384", "False", "False"]
