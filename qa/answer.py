@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -197,14 +198,18 @@ def context_for(record: Record) -> str:
     return f"In “{record.title}” ({record.display_date}):"
 
 
-def render(sentences: list[AnswerSentence]) -> str:
-    """One paragraph per run of sentences from the same document, each sentence followed by [n]."""
+def render(
+    sentences: list[AnswerSentence],
+    escape: Callable[[str], str] = str,
+    marker: Callable[[int], str] = "[{}]".format,
+) -> str:
+    """One paragraph per run of sentences from the same document, each sentence followed by its marker."""
     paragraphs: list[str] = []
     previous = None
     for s in sentences:
         if s.n == previous:
-            paragraphs[-1] += f" {s.text} [{s.n}]"
+            paragraphs[-1] += f" {escape(s.text)} {marker(s.n)}"
         else:
-            paragraphs.append(f"{s.context} {s.text} [{s.n}]")
+            paragraphs.append(f"{escape(s.context)} {escape(s.text)} {marker(s.n)}")
         previous = s.n
     return "\n\n".join(paragraphs)

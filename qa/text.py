@@ -12,7 +12,7 @@ import string
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-from qa.answer import Answer, Source
+from qa.answer import Answer, Source, render
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for itself.
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -57,16 +57,7 @@ def answer_markdown(answer: Answer) -> str:
     """
     if not answer.sentences:
         return escape_markdown(answer.text)
-    paragraphs: list[str] = []
-    previous = None
-    for s in answer.sentences:
-        marker = f"**\\[{s.n}\\]**"
-        if s.n == previous:
-            paragraphs[-1] += f" {escape_markdown(s.text)} {marker}"
-        else:
-            paragraphs.append(f"{escape_markdown(s.context)} {escape_markdown(s.text)} {marker}")
-        previous = s.n
-    return "\n\n".join(paragraphs)
+    return render(answer.sentences, escape_markdown, lambda n: f"**\\[{n}\\]**")
 
 
 def source_heading(source: Source) -> str:
