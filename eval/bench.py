@@ -25,6 +25,7 @@ QUICK_SIZES = "100,2k"
 DEFAULT_OUT = Path("eval/reports/bench")
 SEED = 1917
 RECALL_K = 10
+ASK_PARTS = ("encode_ms", "retrieve_ms", "compose_ms")
 
 TARGETS = {
     "1m": {"retrieve_p95_ms": 50, "ask_p95_ms": 80, "recall_at_10": 0.95, "rss_mb": 4096, "load_s": 10},
@@ -120,9 +121,12 @@ def run(args: argparse.Namespace) -> int:
         work.rmdir()
     if not results:
         raise UserError("no results to report")
-    command = "archive-qa bench " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:])
+    command = ("archive-qa bench " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:])).strip()
+    previous = out / "bench.json"
+    if args.report_only and previous.exists():  # the figures are the earlier run's: so is its command
+        command = json.loads(previous.read_text(encoding="utf-8")).get("command", command)
     report = {
-        "command": command.strip(),
+        "command": command,
         "machine": _machine(),
         "settings": common,
         "targets": TARGETS,
@@ -480,17 +484,19 @@ def _probe_step(spec: dict) -> dict:
     for q in qs[:5]:
         assistant.ask(q["question"])
 
-    ask_ms, found_ask = [], 0
+    ask_ms, found_ask, parts = [], 0, {}
     for q in qs:
         t = time.perf_counter()
         answer = assistant.ask(q["question"])
         ask_ms.append((time.perf_counter() - t) * 1000)
+        for name, value in (getattr(answer, "timings", None) or {}).items():
+            parts.setdefault(name, []).append(value)
         ids = {s.record.id for s in answer.sources + answer.related}
         found_ask += q["answer_id"] in ids
 
     vectors = embedder.encode([q["question"] for q in qs])
     retrieve_ms, dense_ms, bm25_ms, found = [], [], [], 0
-    filtered_found, filtered_truth = [], []
+    filtered_found, filtered_truth, checks = [], [], []
     for q, vector in zip(qs, vectors, strict=True):
         tokens = index.analyzer.tokens(q["question"])
         rng = find_date_range(q["question"])
@@ -507,19 +513,21 @@ def _probe_step(spec: dict) -> dict:
         index.lexical.search(tokens, CANDIDATES, allowed)
         bm25_ms.append((time.perf_counter() - t) * 1000)
         if allowed is not None and allowed.any():
-            rows = np.flatnonzero(allowed)
-            exact = rows[exact_top(index.vectors[rows], vector[None], RECALL_K)[0]]
-            filtered_truth.append(exact)
-            filtered_found.append(
-                np.pad(positions[:RECALL_K], (0, RECALL_K - len(positions[:RECALL_K])), constant_values=-1)
-            )
+            checks.append((vector, allowed, positions[:RECALL_K]))
+    # Memory as the app has it after its questions: before the checks below read stored vectors at large.
     after_queries = rss()
+    for vector, allowed, positions in checks:
+        rows = np.flatnonzero(allowed)
+        filtered_truth.append(rows[exact_top(index.vectors[rows], vector[None], RECALL_K)[0]])
+        filtered_found.append(np.pad(positions, (0, RECALL_K - len(positions)), constant_values=-1))
 
     result: dict = {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "load_s": round(load_s, 3),
         "model_load_s_probe": round(model_s, 2),
         "rss_mb": {"start": before, "after_load": after_load, "after_queries": after_queries},
         "ask_ms": percentiles(ask_ms),
+        "ask_parts_ms": {name: percentiles(values) for name, values in parts.items()},
         "retrieve_ms": percentiles(retrieve_ms),
         "answer_in_sources": round(found_ask / max(1, len(qs)), 3),
         "answer_in_top10": round(found / max(1, len(qs)), 3),
@@ -636,9 +644,11 @@ def markdown(report: dict) -> str:
         "",
         "### Serve (fresh process; ask uses the real model for the question)",
         "",
-        "| size | load s | RSS after load MB | RSS after queries MB | retrieve p50 / p95 ms | ask p50 / p95 ms "
-        "| Recall@10 approx. | flat search p50 / p95 ms | approx. search p50 / p95 ms | answer in top 10 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| size | load s | RSS after load MB | RSS after queries MB (anon + file) "
+        "| retrieve p50 / p95 ms | ask p50 / p95 ms "
+        "| Recall@10 approx. | flat search p50 / p95 ms | approx. search p50 / p95 ms | answer in top 10 "
+        "| ask p50: encode / retrieve / compose ms | load avg |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         io = r.get("index_only", {})
@@ -647,12 +657,16 @@ def markdown(report: dict) -> str:
         lines.append(
             f"| {r['label']} | {_fmt(r.get('load_s'), 2)} | {_fmt(_get(r, 'rss_mb', 'after_load', 'VmRSS'), 0)} "
             f"| {_fmt(_get(r, 'rss_mb', 'after_queries', 'VmRSS'), 0)} "
+            f"({_fmt(_get(r, 'rss_mb', 'after_queries', 'RssAnon'), 0)} + "
+            f"{_fmt(_get(r, 'rss_mb', 'after_queries', 'RssFile'), 0)}) "
             f"| {_fmt(_get(r, 'retrieve_ms', 'p50'))} / {_fmt(_get(r, 'retrieve_ms', 'p95'))} "
             f"| {_fmt(_get(r, 'ask_ms', 'p50'))} / {_fmt(_get(r, 'ask_ms', 'p95'))} "
             f"| {_fmt(approx_recall(r), 3)} "
             f"| {_fmt(_get(flat or {}, 'search_ms', 'p50'), 2)} / {_fmt(_get(flat or {}, 'search_ms', 'p95'), 2)} "
             f"| {_fmt(_get(approx or {}, 'search_ms', 'p50'), 2)} / {_fmt(_get(approx or {}, 'search_ms', 'p95'), 2)} "
-            f"| {_fmt(r.get('answer_in_top10'), 2)} |"
+            f"| {_fmt(r.get('answer_in_top10'), 2)} "
+            f"| {' / '.join(_fmt(_get(r, 'ask_parts_ms', p, 'p50')) for p in ASK_PARTS)} "
+            f"| {_fmt((r.get('load_average') or [None])[0], 1)} |"
         )
     lines += ["", "### Targets", "", "| size | figure | value | target | met |", "| --- | --- | --- | --- | --- |"]
     for c in report["checks"]:
