@@ -114,7 +114,7 @@ def _session(target: Path):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    options.intra_op_num_threads = 1  # one short question: a second thread costs more than it saves
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
