@@ -414,7 +414,7 @@ def main() -> None:
     if not state.turns and not question:
         intro(info)
     try:
-        with st.spinner("Loading the language model (once per start, about ten seconds)…"):
+        with st.spinner("Loading the model and the index (once per start)…"):
             assistant = load_assistant(key, config)
     except Exception as exc:  # ModelError, IndexProblem (model and index disagree): say what to do
         st.error(escape_markdown(f"The assistant cannot start: {exc}"))
