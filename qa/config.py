@@ -35,7 +35,7 @@ class Config:
     k: int = 5
     mode: str = "hybrid"
     index_kind: str = "auto"
-    hnsw_threshold: int = 200_000
+    hnsw_threshold: int = 50_000
     aliases: Path | None = None
 
     @property
