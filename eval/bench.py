@@ -721,25 +721,13 @@ def plot(results: list[dict], path: Path) -> None:
         for name, value in r.get("index_only", {}).items():
             if isinstance(value, dict) and name != "flat":
                 series[f"{name} search p95 (index only)"][i] = _get(value, "search_ms", "p95")
-    for name, values in series.items():
-        pts = [(s, v) for s, v in zip(sizes, values, strict=True) if v]
-        if pts:
-            left.plot(*zip(*pts, strict=True), marker="o", label=name)
-    left.set(xscale="log", yscale="log", xlabel="records", ylabel="milliseconds", title="Latency")
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=8)
+    _panel(left, sizes, series, "milliseconds", "Latency")
     memory = {
         "RSS after queries": [_get(r, "rss_mb", "after_queries", "VmRSS") for r in rows],
         "RSS after load": [_get(r, "rss_mb", "after_load", "VmRSS") for r in rows],
         "index on disk": [r.get("disk_mb") for r in rows],
     }
-    for name, values in memory.items():
-        pts = [(s, v) for s, v in zip(sizes, values, strict=True) if v]
-        if pts:
-            right.plot(*zip(*pts, strict=True), marker="o", label=name)
-    right.set(xscale="log", yscale="log", xlabel="records", ylabel="MB", title="Memory and disk")
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=8)
+    _panel(right, sizes, memory, "MB", "Memory and disk")
     fig.suptitle("archive-qa bench (synthetic collections)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -762,3 +750,14 @@ if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     sys.exit(_main(sys.argv[1:]))
+
+
+def _panel(ax, sizes: list, series: dict, unit: str, title: str) -> None:
+    """One log-log panel of the plot: a line per series, points only where measured."""
+    for name, values in series.items():
+        pts = [(s, v) for s, v in zip(sizes, values, strict=True) if v]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), marker="o", label=name)
+    ax.set(xscale="log", yscale="log", xlabel="records", ylabel=unit, title=title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
