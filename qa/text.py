@@ -12,6 +12,8 @@ import string
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
+import numpy as np
+
 from qa.answer import Answer, Source, render
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for itself.
@@ -125,3 +127,18 @@ def timeline_rows(answer: Answer) -> list[dict]:
                 }
             )
     return rows
+
+
+def documents_per_year(dates) -> list[dict]:
+    """How many documents each year holds, for the collection's chart: a record counts in the year its date starts.
+
+    `dates` is the index's (n, 2) array of yyyymmdd bounds, 0 for undated records (left out). Years without
+    documents between the first and the last are listed with 0, so the bars sit on a true time axis.
+    """
+    starts = np.asarray(dates).reshape(-1, 2)[:, 0]
+    years = starts[starts > 0] // 10000
+    if not len(years):
+        return []
+    first = int(years.min())
+    counts = np.bincount(years - first)
+    return [{"year": first + i, "documents": int(n)} for i, n in enumerate(counts)]

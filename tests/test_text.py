@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from qa.answer import Answer, AnswerSentence, AppliedFilter, Source
@@ -13,6 +14,7 @@ from qa.text import (
     archive_link,
     citation_list,
     conversation_markdown,
+    documents_per_year,
     escape_markdown,
     safe_url,
     source_details,
@@ -179,3 +181,20 @@ def test_timeline_rows_skip_undated_documents():
         },
         {"n": "[3]", "title": "Related one", "date": "1963-01-01", "shown_date": "1963", "kind": "not cited"},
     ]
+
+
+def test_documents_per_year_counts_start_years_and_fills_gaps():
+    dates = np.array(
+        [[19490526, 19490526], [19490101, 19491231], [19520000 + 301, 19520301], [0, 0], [19500000 + 1231, 19510110]]
+    )
+    assert documents_per_year(dates) == [
+        {"year": 1949, "documents": 2},
+        {"year": 1950, "documents": 1},
+        {"year": 1951, "documents": 0},
+        {"year": 1952, "documents": 1},
+    ]
+
+
+def test_documents_per_year_of_an_undated_or_empty_collection_is_empty():
+    assert documents_per_year(np.zeros((3, 2), dtype=np.int64)) == []
+    assert documents_per_year(np.zeros((0, 2), dtype=np.int64)) == []
