@@ -8,6 +8,7 @@ The corpus and index come from ARCHIVE_QA_* environment variables (qa.config.Con
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from qa.text import (  # noqa: E402
     archive_link,
     citation_list,
     conversation_markdown,
+    documents_per_year,
     escape_markdown,
     source_details,
     source_heading,
@@ -38,6 +40,10 @@ EXAMPLES = (
     "What did Mikoyan and Mao Zedong discuss in 1949?",
     "How did the Romanian party react to the tension between China and the Soviet Union?",
 )
+# After an answer is sent, the page around it is redrawn by a full rerun; waiting this long first lets the
+# browser draw the answer before the whole page arrives again (tests/test_browser.py, idle machine: without
+# the pause the whole answer was on screen in a median 340-380 ms, with it 175-225 ms).
+REDRAW_PAUSE_S = 0.3
 MODE_LABELS = {"hybrid": "Hybrid: meaning and words", "dense": "Meaning only (dense)", "bm25": "Exact words (BM25)"}
 
 
@@ -61,6 +67,7 @@ def load_index(key: str, _config: Config) -> ArchiveIndex:
 def load_assistant(key: str, _config: Config) -> Assistant:
     assistant = Assistant(_config, index=load_index(key, _config), embedder=load_embedder(_config.model))
     assistant.warm_up()  # the first question of a process pays for lazy set-up; pay it here
+    timeline_template()  # and Altair's first chart (~0.4 s)
     return assistant
 
 
@@ -76,6 +83,7 @@ def overview(key: str, _index: ArchiveIndex) -> dict:
         "first_year": int(dated[:, 0].min()) // 10000 if len(dated) else None,
         "last_year": int(dated[:, 1].max()) // 10000 if len(dated) else None,
         "collections": names,
+        "per_year": documents_per_year(dates),
         "model": _index.manifest.get("model", ""),
         "built_at": _index.manifest.get("built_at", ""),
     }
@@ -337,6 +345,27 @@ def sidebar_conversation(container) -> None:
     )
 
 
+def years_spec(per_year: list[dict]) -> dict:
+    """The collection's documents per year, a small bar chart for the sidebar (a plain Vega-Lite spec)."""
+    return {
+        "data": {"values": per_year},
+        "mark": {"type": "bar", "color": "#1c6fb5"},
+        "encoding": {
+            "x": {
+                "field": "year",
+                "type": "ordinal",
+                "title": None,
+                "axis": {"labelAngle": 0, "labelOverlap": True, "ticks": False},
+            },
+            "y": {"field": "documents", "type": "quantitative", "title": None, "axis": {"tickMinStep": 1}},
+            "tooltip": [
+                {"field": "year", "type": "ordinal", "title": "Year"},
+                {"field": "documents", "type": "quantitative", "title": "Documents"},
+            ],
+        },
+    }
+
+
 def sidebar_status(config: Config, info: dict | None, problem: str | None) -> None:
     sb = st.sidebar
     sb.header("Collection and index")
@@ -351,6 +380,11 @@ def sidebar_status(config: Config, info: dict | None, problem: str | None) -> No
             + "  \n"
             + ("Index out of date" if problem else "Index up to date")
         )
+        if info["per_year"]:
+            sb.caption("Documents per year")
+            sb.vega_lite_chart(
+                years_spec(info["per_year"]), width="stretch", height=140, alt="Bar chart of the documents per year"
+            )
     else:
         sb.caption("No usable index")
     sb.button("Rebuild index", key="rebuild_sidebar", on_click=request_rebuild)
@@ -410,33 +444,61 @@ def main() -> None:
         sidebar_conversation(conversation_slot)
         return
 
-    question = st.chat_input("Ask the collection a question", key="question") or state.pop("pending", None)
-    if not state.turns and not question:
-        intro(info)
+    intro(info)
     try:
         with st.spinner("Loading the model and the index (once per start)…"):
-            assistant = load_assistant(key, config)
+            load_assistant(key, config)
     except Exception as exc:  # ModelError, IndexProblem (model and index disagree): say what to do
         st.error(escape_markdown(f"The assistant cannot start: {exc}"))
         return
-    if not state.turns and not question:
-        examples = example_questions(key, assistant)
-        st.markdown("**Try one of these:**")
-        for i, example in enumerate(examples):
-            st.button(escape_markdown(example), key=f"example-{i}", on_click=ask_example, args=(example,))
+    with st.container():  # one element, so the chat fragment after it keeps its place on the page and its id
+        slots = [st.container() for _ in range(len(state.turns) + 1)]  # a place per turn, and one for the next
+    conversation(config, key, filters, k, mode, slots[-1])  # first: its place (so its id) must not depend on turns
+    for turn, slot in zip(state.turns, slots[:-1], strict=True):
+        past_turn(turn, slot)
+    sidebar_inferred(inferred_slot, config)
+    sidebar_conversation(conversation_slot)
 
-    for turn in state.turns:
+
+@st.fragment
+def past_turn(turn: dict, slot) -> None:
+    """An earlier turn, drawn into its place the way the chat fragment drew it (a fragment writing to a container
+    made outside it gets a wrapper around its elements), so that redrawing the page leaves it untouched on screen."""
+    with slot:
         show_turn(turn)
-    if question:
+
+
+@st.fragment
+def conversation(config: Config, key: str, filters: Filters, k: int, mode: str, slot) -> None:
+    """The chat box, the example questions before the first question, and the answer to a new question.
+
+    Asking reruns only this fragment, which writes the new turn into `slot`, below the earlier turns: the answer
+    is on screen without re-sending them. A full rerun then redraws the page around it (sidebar, download),
+    drawing the new turn at the very place the fragment drew it, so nothing on screen moves. The fragment
+    itself stays at one place on the page, so its id, which the browser sends with a question, stays valid
+    even for a question asked while that full rerun runs.
+    """
+    state = st.session_state
+    question = st.chat_input("Ask the collection a question", key="question") or state.pop("pending", None)
+    examples = st.empty()  # sent at once, so the examples go as soon as a question is asked
+    if not question:
+        if not state.turns:
+            with examples.container():
+                st.markdown("**Try one of these:**")
+                for i, example in enumerate(example_questions(key, load_assistant(key, config))):
+                    st.button(escape_markdown(example), key=f"example-{i}", on_click=ask_example, args=(example,))
+        with slot:
+            st.empty()  # a fragment may write only to outside containers it wrote to in the last full run
+        return
+    with slot:
         with st.chat_message("user"):
             st.markdown(escape_markdown(question))
         with st.chat_message("assistant"):
             with st.spinner("Searching the collection…"):
                 ask(config, question, filters, k, mode)
             show_answer(state.turns[-1])
-
-    sidebar_inferred(inferred_slot, config)
-    sidebar_conversation(conversation_slot)
+    time.sleep(REDRAW_PAUSE_S)
+    st.rerun(scope="app")
 
 
 main()

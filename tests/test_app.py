@@ -58,6 +58,18 @@ def test_empty_state_describes_the_collection_and_offers_examples(app):
     assert "10 records · model all-MiniLM-L6-v2 · built" in status and "Index up to date" in status
 
 
+def test_sidebar_charts_the_collection_documents_per_year(app):
+    import pyarrow as pa
+
+    charts = [e for e in app.sidebar if getattr(e, "type", None) == "vega_lite_chart"]
+    assert len(charts) == 1
+    table = pa.ipc.open_stream(charts[0].proto.data.data).read_all().to_pydict()
+    assert table["year"] == list(range(1949, 1978))  # a true time axis: years without documents are there, as 0
+    counts = dict(zip(table["year"], table["documents"], strict=True))
+    assert (counts[1949], counts[1963], counts[1977]) == (7, 1, 1)  # the seed's nine dated records
+    assert sum(counts.values()) == 9
+
+
 def test_ask_shows_cited_answer_with_source_cards_and_citations(app):
     ask(app, "What did Stalin tell Mao about the economic situation in China?")
     assert len(app.chat_message) == 2

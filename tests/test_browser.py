@@ -162,7 +162,12 @@ def ask(page, question: str) -> dict:
     box = page.locator('[data-testid="stChatInput"] textarea')
     box.fill(question)
     box.press("Enter")
-    page.wait_for_function("() => window.__answerTimes.done !== undefined", timeout=ANSWER_TIMEOUT_MS)
+    try:
+        page.wait_for_function("() => window.__answerTimes.done !== undefined", timeout=ANSWER_TIMEOUT_MS)
+    except Exception:  # say what the page shows instead of a bare timeout
+        messages = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
+        times = page.evaluate("() => window.__answerTimes")
+        pytest.fail(f"no answer to {question!r}: {times}, {len(messages)} messages, last: {messages[-2:]!r}")
     return page.evaluate("() => ({shown: window.__answerTimes.shown, done: window.__answerTimes.done})")
 
 
@@ -171,27 +176,78 @@ def last_answer(page) -> str:
     return page.locator('[data-testid="stChatMessage"]').last.inner_text().replace("\u2060", "")
 
 
+WARM_QUESTIONS = (
+    "What did Mikoyan and Mao Zedong discuss in 1949?",
+    "How did the Romanian party react to the tension between China and the Soviet Union?",
+    "Who is Filippov?",
+    "What did Mikoyan discuss?",
+    "What did Stalin tell Mao about the PLA?",
+)
+
+
+def settle(page) -> None:
+    """Wait until the last answer's timeline is drawn and the app is idle, as when a reader reads the answer."""
+    page.wait_for_function(
+        """() => { const m = document.querySelectorAll('[data-testid="stChatMessage"]');
+                   return m.length && m[m.length - 1].querySelector('[data-testid="stVegaLiteChart"] canvas, '
+                                                                   + '[data-testid="stVegaLiteChart"] svg')
+                          && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'); }""",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    page.wait_for_timeout(500)
+
+
 def test_browser_answers_with_citations_fast(page, server, tmp_path, record_property):
     first = ask(page, "What did Stalin tell Mao about the economic situation in China?")
     text = last_answer(page)
     assert "[1]" in text
     assert "Cable, Stalin to Mao Zedong [via Kovalev]" in text  # the source card's title
     assert "retrieval score" in text
-    warm = ask(page, "What did Mikoyan and Mao Zedong discuss in 1949?")
-    text = last_answer(page)
-    assert "[1]" in text and "Memorandum of Conversation between Anastas Mikoyan and Mao Zedong" in text
-    page.wait_for_timeout(500)  # let the timeline chart draw before the screenshot
+    warm = []
+    for question in WARM_QUESTIONS:  # a conversation: each answer is drawn without re-sending the earlier ones
+        settle(page)
+        warm.append(ask(page, question))
+        assert "[1]" in last_answer(page), question
+    settle(page)
+    text = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
+    assert len(text) == 2 * (1 + len(WARM_QUESTIONS))  # every turn is still on the page, in order
+    assert "Memorandum of Conversation between Anastas Mikoyan and Mao Zedong" in text[3]
     page.screenshot(path=str(tmp_path / "answer.png"))
     assert (tmp_path / "answer.png").stat().st_size > 10_000
-    for name, times in (("first", first), ("warm", warm)):
-        record_property(f"{name}_answer_shown_ms", round(times["shown"]))
-        record_property(f"{name}_answer_complete_ms", round(times["done"]))
+    shown = sorted(t["shown"] for t in warm)
+    done = sorted(t["done"] for t in warm)
+    figures = {
+        "first_answer_shown_ms": first["shown"],
+        "first_answer_complete_ms": first["done"],
+        "warm_answer_shown_median_ms": shown[len(shown) // 2],
+        "warm_answer_shown_max_ms": shown[-1],
+        "warm_answer_complete_median_ms": done[len(done) // 2],
+    }
+    for name, value in figures.items():
+        record_property(name, round(value))
     print(
         f"\nsubmission to answer: first {first['shown']:.0f} ms shown, {first['done']:.0f} ms complete; "
-        f"warm {warm['shown']:.0f} ms shown, {warm['done']:.0f} ms complete; screenshot in {tmp_path}"
+        f"{len(warm)} warm answers shown in {', '.join(f'{t:.0f}' for t in shown)} ms "
+        f"(median {figures['warm_answer_shown_median_ms']:.0f}), "
+        f"complete in median {figures['warm_answer_complete_median_ms']:.0f} ms; screenshot in {tmp_path}"
     )
     # The target is 300 ms on an idle machine; this bound only catches a page that hangs or redoes its set-up.
-    assert warm["done"] < 5000, f"a warm answer took {warm['done']:.0f} ms to render"
+    assert figures["warm_answer_complete_median_ms"] < 5000
+
+
+def test_browser_keeps_every_question_asked_in_quick_succession(page):
+    """Questions asked right after an answer shows, while the page is still redrawn around it, are all answered,
+    in order, each turn drawn once (a question must never vanish with the redraw, nor a turn show twice)."""
+    before = page.locator('[data-testid="stChatMessage"]').count()
+    questions = ["Who is Filippov?", "What did Mikoyan discuss?", "What did Stalin tell Mao about the PLA?"]
+    for question in questions:  # no settling in between: each is asked as soon as the previous answer shows
+        ask(page, question)
+    settle(page)
+    texts = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
+    assert len(texts) == before + 2 * len(questions)
+    asked = [t.split("\n", 2)[-1].strip() for t in texts[before::2]]  # a user message: icon name, then the text
+    assert asked == questions
+    assert all("[1]" in t for t in texts[before + 1 :: 2])
 
 
 def test_browser_shows_hostile_record_as_plain_text(page):
