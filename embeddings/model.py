@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from embeddings.errors import ModelError
+
 BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
-
-
-class ModelError(RuntimeError):
-    """A model that cannot be loaded here, with what to do about it."""
 
 
 def resolve_model(name: str) -> str:
@@ -48,20 +45,19 @@ class Embedder:
     so an assistant starts in about a second instead of ten.
     """
 
-    def __init__(self, model: str) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    def __init__(self, model: str, *, query_backend: str = "onnx", cache: Path | None = None) -> None:
+        """`query_backend` "onnx" encodes questions through an export kept under `cache` (no cache: "torch")."""
         self.name = model
         self._path = resolve_model(model)
         self._lock = threading.Lock()
         self._model = None
         self._query_encoder = None
-        if os.environ.get("ARCHIVE_QA_QUERY_BACKEND", "onnx") == "onnx":
+        if query_backend == "onnx" and cache is not None:
             from embeddings.onnx import OnnxQueryEncoder
 
-            self._query_encoder = OnnxQueryEncoder.from_folder(self._path)
+            self._query_encoder = OnnxQueryEncoder.from_folder(self._path, cache)
             if self._query_encoder is None:
-                self._query_encoder = OnnxQueryEncoder.create(self._load(), self._path)
+                self._query_encoder = OnnxQueryEncoder.create(self._load(), self._path, cache)
         if self._query_encoder is not None:
             self.dim = self._query_encoder.dim
         else:

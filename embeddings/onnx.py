@@ -22,10 +22,9 @@ import numpy as np
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def cache_dir() -> Path:
-    """Where exported models are kept: $ARCHIVE_QA_CACHE, else ~/.cache/archive-qa."""
-    root = os.environ.get("ARCHIVE_QA_CACHE") or Path.home() / ".cache" / "archive-qa"
-    return Path(root) / "onnx"
+def cache_dir(cache: Path) -> Path:
+    """Where exported models are kept inside the cache folder."""
+    return Path(cache) / "onnx"
 
 
 def _supported(model) -> bool:
@@ -131,11 +130,11 @@ class OnnxQueryEncoder:
         self._tokenizer_lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, model_path: str) -> OnnxQueryEncoder | None:
+    def from_folder(cls, model_path: str, cache: Path) -> OnnxQueryEncoder | None:
         """Open an export made before, with the `tokenizers` library alone: no PyTorch import, no model load."""
         folder = Path(model_path)
         layout = _folder_layout(folder) if folder.is_dir() else None
-        target = cache_dir() / f"{_fingerprint(model_path)}.onnx"
+        target = cache_dir(cache) / f"{_fingerprint(model_path)}.onnx"
         if layout is None or not target.is_file():
             return None
         try:
@@ -153,14 +152,14 @@ class OnnxQueryEncoder:
         return int(self.encode("dimension").shape[0])
 
     @classmethod
-    def create(cls, model, model_path: str) -> OnnxQueryEncoder | None:
+    def create(cls, model, model_path: str, cache: Path) -> OnnxQueryEncoder | None:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
             return None
         if not _supported(model):
             return None
-        folder = cache_dir()
+        folder = cache_dir(cache)
         target = folder / f"{_fingerprint(model_path)}.onnx"
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -82,13 +82,6 @@ class VectorIndex:
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
             else:
                 params = faiss.SearchParameters(sel=selector)
-        # One question is searched on this thread alone: OpenMP's hand-off to a second thread cost more than the
-        # search itself on a busy 2-core machine (flat 10k: 45 ms with 2 threads, 4 ms with 1).
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)
-        try:
-            scores, positions = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        finally:
-            faiss.omp_set_num_threads(threads)
+        scores, positions = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = positions[0] >= 0
         return positions[0][keep], scores[0][keep]

@@ -107,6 +107,7 @@ class Answer:
     evidence: float = 0.0
     mode: str = "hybrid"
     timings: dict[str, float] = field(default_factory=dict)
+    ranking: list[tuple[str, float]] = field(default_factory=list)  # the retrieval it was built from: ids, scores
 
     @property
     def citations(self) -> list[str]:
@@ -129,6 +130,7 @@ class Answer:
             "filter": asdict(self.applied_filter) if self.applied_filter else None,
             "evidence": round(self.evidence, 4),
             "mode": self.mode,
+            "ranking": [{"id": i, "score": round(score, 6)} for i, score in self.ranking],
             "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
         }
 

@@ -21,13 +21,15 @@ from qa.answer import (
     split_sentences,
     trim,
 )
-from qa.config import MODES, Config
+from qa.config import MAX_K, MODES, Config
 from qa.dates import DateRange, find_date_range, strip_dates
-from qa.index import ArchiveIndex, DateFilter, IndexProblem
-from qa.records import date_bounds
-from qa.retriever import Hit, Retriever
+from qa.errors import QuestionError
+from qa.index import ArchiveIndex, DateFilter, Hit, Query
+from qa.records import DateError, date_bounds, parse_date
 
 MAX_QUESTION_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
 THRESHOLDS_FILE = Path(__file__).parent / "data" / "abstention.json"
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*what\s+of\s+|^\s*and\s+(?:in\s+|for\s+)?|^\s*(?:same|also)\s+for\s+",
@@ -43,6 +45,24 @@ class Filters:
     date_to: str | None = None
     include_undated: bool = False
     infer_dates: bool = True
+
+    def __post_init__(self) -> None:
+        """Dates are read as the archive writes them or in ISO, and kept in ISO; QuestionError names a bad one."""
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, iso_date(name, value))
+
+
+def iso_date(name: str, value: object) -> str:
+    """A date as the archive writes it or in ISO, as ISO; QuestionError naming `name` when it is not one."""
+    try:
+        parsed = parse_date(value) if isinstance(value, str) else None
+    except DateError:
+        parsed = None
+    if parsed is None:
+        raise QuestionError(f"{name}: {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return parsed[0]
 
 
 def load_thresholds() -> dict[str, float]:
@@ -81,20 +101,16 @@ class Assistant:
         self.config = config or Config.from_env()
         self.index = index or ArchiveIndex.load(self.config)
         self._embedder = embedder
-        self.retriever = Retriever(self.index)
         self.thresholds = load_thresholds()
 
     @property
     def embedder(self):
+        """The index's model, loaded on first use and checked against the index."""
         if self._embedder is None:
-            from embeddings.model import Embedder
+            from qa.build import default_embedder
 
-            self._embedder = Embedder(self.config.model)
-        if self._embedder.dim != self.index.manifest["dim"]:
-            raise IndexProblem(
-                f"the model gives {self._embedder.dim}-dimensional vectors, the index holds "
-                f"{self.index.manifest['dim']}: run `archive-qa index --force`"
-            )
+            self._embedder = default_embedder(self.config)
+        self.index.check_embedder(self._embedder)
         return self._embedder
 
     def warm_up(self) -> None:
@@ -112,10 +128,14 @@ class Assistant:
     ) -> Answer:
         started = time.perf_counter()
         mode = mode or self.config.mode
-        k = k or self.config.k
+        k = self.config.k if k is None else k
         if mode not in MODES:
-            raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+            raise QuestionError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise QuestionError(f"k: {k!r} must be a whole number from 1 to {MAX_K}")
         error = _check_question(question)
+        if not error:
+            question = _SURROGATE.sub("\ufffd", question)  # a lone surrogate (broken input) cannot be encoded
         if error:
             return Answer(question, question, error=error, abstained=True, mode=mode)
         resolved = resolve_follow_up(question, history)
@@ -123,25 +143,26 @@ class Assistant:
         date_filter, applied = _date_filter(resolved, filters)
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        vector = self.embedder.encode_query(resolved) if mode != "bm25" else None
-        tokens = self.index.analyzer.tokens(resolved)
+        query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
         timings["encode_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        hits = self.retriever.retrieve(vector, tokens, k, mode, date_filter)
-        evidence = _evidence(hits, mode)
+        depth = max(k, RANKING_DEPTH)
+        ranking = self.index.search(query, depth, mode, date_filter)
+        evidence = _evidence(ranking, mode)
         notice = None
         if date_filter is not None:
             # The matches from any date are looked at whatever the threshold, so that the evidence an
             # answer reports (the better of the two) does not depend on the threshold it is compared with.
-            wider = self.retriever.retrieve(vector, tokens, k, mode, None)
+            wider = self.index.search(query, depth, mode, None)
             wider_evidence = _evidence(wider, mode)
-            if (evidence < self.thresholds[mode] <= wider_evidence) or not hits:
+            if (evidence < self.thresholds[mode] <= wider_evidence) or not ranking:
                 notice = f"No document {applied.span} answers this question; showing the best matches from any date."
-                hits = wider
+                ranking = wider
             evidence = max(evidence, wider_evidence)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        answer = self._compose(question, resolved, hits, tokens, evidence, mode)
+        answer = self._compose(question, resolved, ranking[:k], query, evidence, mode)
+        answer.ranking = [(h.id, h.score) for h in ranking]
         answer.applied_filter = applied
         answer.notice = notice
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
@@ -150,7 +171,7 @@ class Assistant:
         return answer
 
     def _compose(
-        self, question: str, resolved: str, hits: list[Hit], tokens: list[str], evidence: float, mode: str
+        self, question: str, resolved: str, hits: list[Hit], query: Query, evidence: float, mode: str
     ) -> Answer:
         records = [self.index.records[h.position] for h in hits]
         answer = Answer(question, resolved, evidence=evidence, mode=mode)
@@ -162,7 +183,7 @@ class Assistant:
                 for i, (r, h) in enumerate(zip(records, hits, strict=True))
             ]
             return answer
-        question_tokens = set(tokens)
+        tokens, w = query.tokens, self.config.answer_weights
         top = max(h.score for h in hits)
         candidates = []
         for rank, (record, hit) in enumerate(zip(records, hits, strict=True)):
@@ -171,14 +192,14 @@ class Assistant:
             for position, sentence in enumerate(split_sentences(record.summary) or ()):
                 sentence_tokens = frozenset(self.index.analyzer.tokens(sentence))
                 score = (
-                    0.35 * self.retriever.coverage(tokens, list(sentence_tokens | title_tokens))
-                    + 0.3 * self.retriever.coverage(tokens, list(sentence_tokens))
-                    + 0.15 * hit.score / top
-                    + 0.2 * max(hit.similarity, 0.0)
-                    + (0.03 if position == 0 else 0.0)
+                    w.sentence_and_title * self.index.coverage(tokens, sentence_tokens | title_tokens)
+                    + w.sentence * self.index.coverage(tokens, sentence_tokens)
+                    + w.retrieval * hit.score / top
+                    + w.similarity * max(hit.similarity, 0.0)
+                    + (w.first_sentence if position == 0 else 0.0)
                 )
                 candidates.append(Candidate(rank, position, sentence, score, sentence_tokens, title_tokens, strength))
-        chosen = choose(candidates, question_tokens)
+        chosen = choose(candidates, set(tokens))
         numbers: dict[int, int] = {}
         for c in chosen:
             numbers.setdefault(c.record_rank, len(numbers) + 1)

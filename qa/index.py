@@ -1,11 +1,15 @@
-"""The index folder: records, vectors, FAISS and BM25 indexes and a manifest; loaded safely, searched by id."""
+"""The index: one object for the whole cycle — build or update, load (checked), and search in every mode.
+
+`ArchiveIndex.build(config)` writes a build (qa/build.py), `ArchiveIndex.load(config)` opens the current
+one after checking it against its manifest (qa/manifest.py), and `search` ranks its records for a question
+by meaning (dense), by words (bm25) or both (hybrid, fused by reciprocal rank), within a date range.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mmap
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,28 +17,29 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.model import same_model
-from embeddings.vectors import HNSW_FILE, VectorIndex
-from qa.config import Config
-from qa.corpus import corpus_files
-from qa.lexical import AliasError, Analyzer, LexicalIndex
+from embeddings.vectors import VectorIndex
+from qa import build as builder
+from qa.config import MODES, Config
+from qa.errors import AliasError, IndexProblem
+from qa.lexical import Analyzer, LexicalIndex
+from qa.manifest import (
+    CURRENT,
+    DATES,
+    FORCE,
+    OFFSETS,
+    RECORDS,
+    VECTORS,
+    Manifest,
+    corpus_changes,
+    describe_changes,
+)
 from qa.records import Record
 
-FORMAT_VERSION = 1
-CURRENT = "current"
-BUILDS = "builds"
-MANIFEST = "manifest.json"
-RECORDS = "records.jsonl"
-OFFSETS = "record_offsets.npy"
-VECTORS = "vectors.npy"
-KEYS = "keys.npy"
-DATES = "dates.npy"
-VERIFY_LIMIT = 256 * 1024 * 1024
-KINDS = ("flat", "hnsw")
+RRF_K = 60
+CANDIDATES = 50
+# Under a date range, an undated record may be from any time: it is kept, but ranked after dated matches.
+UNDATED_WEIGHT = 0.5
 LOAD_ATTEMPTS = 3
-
-
-class IndexProblem(Exception):
-    """An index that cannot be used as it is: the message says why and what to run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,49 +62,24 @@ class DateFilter:
         return ok | undated if self.keep_undated else ok
 
 
-def embedded_text(record: Record) -> str:
-    """What is embedded for a record: "title · date · summary", or the title alone when there is no summary."""
-    if not record.summary:
-        return record.title
-    parts = [record.title] + ([record.display_date] if record.date else []) + [record.summary]
-    return " · ".join(parts)
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question as the index searches it: its text, its vector (None in bm25 mode) and its lexical tokens."""
+
+    text: str
+    vector: np.ndarray | None
+    tokens: list[str]
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved record: its id and position, fused score, similarity to the question and word coverage."""
 
-
-def corpus_state(corpus: Path) -> dict[str, dict]:
-    """Each corpus file (relative path) with its size, modification time and content digest."""
-    files, _ = corpus_files([corpus])
-    return {
-        str(p.relative_to(corpus)): {
-            "size": p.stat().st_size,
-            "mtime_ns": p.stat().st_mtime_ns,
-            "sha256": file_digest(p),
-        }
-        for p in files
-    }
-
-
-def corpus_changes(corpus: Path, recorded: dict[str, dict]) -> list[str]:
-    """Files added, removed or changed since the state was recorded; digests only where size or time differ."""
-    files, _ = corpus_files([corpus])
-    now = {str(p.relative_to(corpus)): p for p in files}
-    changes = [f"removed {name}" for name in recorded if name not in now]
-    for name, path in now.items():
-        old = recorded.get(name)
-        if old is None:
-            changes.append(f"added {name}")
-            continue
-        st = path.stat()
-        if (st.st_size, st.st_mtime_ns) != (old["size"], old["mtime_ns"]) and file_digest(path) != old["sha256"]:
-            changes.append(f"changed {name}")
-    return changes
+    id: str
+    position: int
+    score: float
+    similarity: float
+    coverage: float
 
 
 class RecordStore:
@@ -112,11 +92,14 @@ class RecordStore:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if count else None
         self._positions: dict[str, int] | None = None
 
+    @property
+    def offsets(self) -> np.ndarray:
+        return self._offsets
+
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, position: int) -> Record:
-        assert self._map is not None
         start, end = int(self._offsets[position]), int(self._offsets[position + 1])
         return Record.from_dict(json.loads(self._map[start:end]))
 
@@ -133,59 +116,34 @@ class RecordStore:
 class ArchiveIndex:
     """A loaded index: the collection's records with their vectors, dense and lexical search."""
 
-    def __init__(self, folder: Path, manifest: dict, analyzer: Analyzer) -> None:
-        count = manifest["count"]
+    def __init__(self, folder: Path, manifest: Manifest, analyzer: Analyzer, config: Config) -> None:
+        count = manifest.count
         self.folder = folder
         self.manifest = manifest
         self.analyzer = analyzer
+        self.config = config
         self.records = RecordStore(folder, count)
         self.vectors = np.load(folder / VECTORS, mmap_mode="r")
         self.dates = np.load(folder / DATES, mmap_mode="r")
-        self.vector_index = VectorIndex.load(folder, manifest["kind"], self.vectors)
+        self.vector_index = VectorIndex.load(folder, manifest.kind, self.vectors)
         self.lexical = LexicalIndex.load(folder, count)
-        offsets = self.records._offsets
+        self.record_tokens: Callable[[int], list[str]] = lru_cache(maxsize=8192)(self._record_tokens)
+        self._idf: dict[str, float] = {}
         if (
-            self.vectors.shape != (count, manifest["dim"])
+            self.vectors.shape != (count, manifest.dim)
             or self.dates.shape != (count, 2)
-            or offsets.shape != (count + 1,)
+            or self.records.offsets.shape != (count + 1,)
             or self.vector_index.count != count
-            or self.vector_index.index.d != manifest["dim"]
+            or self.vector_index.index.d != manifest.dim
         ):
-            raise IndexProblem(
-                f"index files in {folder} do not agree with its manifest: run `archive-qa index --force`"
-            )
+            raise IndexProblem(f"index files in {folder} do not agree with its manifest", FORCE)
 
-    @property
-    def count(self) -> int:
-        return int(self.manifest["count"])
+    # ------------------------------------------------------------------------------------------ the cycle
 
-    @property
-    def dim(self) -> int:
-        """The length of the index's vectors: that of its model's embeddings."""
-        return int(self.manifest["dim"])
-
-    @property
-    def model(self) -> str:
-        """The name or path of the model the index was built with."""
-        return str(self.manifest["model"])
-
-    def check_embedder(self, embedder) -> None:
-        """Refuse a loaded model other than the index's, by name or by the length of its vectors."""
-        if not same_model(embedder.name, self.model):
-            raise IndexProblem(
-                f"the index was built with model {self.model!r}, not {embedder.name!r}: "
-                f"run `archive-qa index --model {embedder.name}` (or choose model {self.model!r})"
-            )
-        if embedder.dim != self.dim:
-            raise IndexProblem(
-                f"model {embedder.name!r} gives {embedder.dim}-dimensional vectors, the index holds {self.dim}: "
-                "run `archive-qa index --force`"
-            )
-
-    @lru_cache(maxsize=8192)  # noqa: B019 - one index per process; entries are small token lists
-    def record_tokens(self, position: int) -> list[str]:
-        """The lexical tokens of a record's embedded text."""
-        return self.analyzer.tokens(embedded_text(self.records[position]))
+    @staticmethod
+    def build(config: Config, **options) -> builder.BuildReport:
+        """Build or update the index for a configuration (see qa.build.build for the options)."""
+        return builder.build(config, **options)
 
     @classmethod
     def load(cls, config: Config, *, check_stale: bool = True) -> ArchiveIndex:
@@ -198,82 +156,143 @@ class ArchiveIndex:
             folder = current_build(config.index_dir)
             try:
                 return cls._load_build(folder, config, check_stale)
-            except IndexProblem:
+            except (IndexProblem, FileNotFoundError):
                 if attempt + 1 == LOAD_ATTEMPTS or not _swapped(config.index_dir, folder):
                     raise
         raise AssertionError("unreachable")
 
     @classmethod
     def _load_build(cls, folder: Path, config: Config, check_stale: bool) -> ArchiveIndex:
-        manifest = read_manifest(folder)
-        check_manifest(manifest, folder, config)
+        manifest = Manifest.read(folder)
+        manifest.check(folder, config.model)
         try:
             analyzer = Analyzer.from_files(config.aliases)
         except AliasError as exc:
             raise IndexProblem(str(exc)) from None
-        if manifest.get("aliases") != analyzer.fingerprint:
-            raise IndexProblem("the alias files changed since the index was built: run `archive-qa index`")
-        if check_stale:
-            changes = corpus_changes(config.corpus, manifest["corpus_files"])
-            if changes:
-                raise IndexProblem(
-                    f"the corpus changed since the index was built ({', '.join(changes[:3])}"
-                    f"{'…' if len(changes) > 3 else ''}): run `archive-qa index`"
-                )
+        if manifest.aliases != analyzer.fingerprint:
+            raise IndexProblem("the alias files changed since the index was built", "archive-qa index")
+        if check_stale and (changes := corpus_changes(config.corpus, manifest.corpus_files)):
+            raise IndexProblem(describe_changes(changes), "archive-qa index")
         try:
-            return cls(folder, manifest, analyzer)
-        except IndexProblem:
+            return cls(folder, manifest, analyzer, config)
+        except (IndexProblem, FileNotFoundError):
             raise
         except Exception as exc:  # numpy, faiss and bm25s raise many kinds on damaged files
+            raise IndexProblem(f"index files in {folder} are damaged ({type(exc).__name__})", FORCE) from None
+
+    def stale_problem(self) -> str | None:
+        """The one line saying the corpus changed since this build (and what to run), or None."""
+        changes = corpus_changes(self.config.corpus, self.manifest.corpus_files)
+        return str(IndexProblem(describe_changes(changes), "archive-qa index")) if changes else None
+
+    # ------------------------------------------------------------------------------------------ facts
+
+    @property
+    def count(self) -> int:
+        return self.manifest.count
+
+    @property
+    def dim(self) -> int:
+        """The length of the index's vectors: that of its model's embeddings."""
+        return self.manifest.dim
+
+    @property
+    def model(self) -> str:
+        """The name or path of the model the index was built with."""
+        return self.manifest.model
+
+    def check_embedder(self, embedder) -> None:
+        """Refuse a model other than the index's, by name or by the length of its vectors."""
+        if not same_model(embedder.name, self.model):
             raise IndexProblem(
-                f"index files in {folder} are damaged ({type(exc).__name__}): run `archive-qa index --force`"
-            ) from None
+                f"the index was built with model {self.model!r}, not {embedder.name!r}",
+                f"archive-qa index --model {embedder.name}",
+            )
+        if embedder.dim != self.dim:
+            raise IndexProblem(
+                f"model {embedder.name!r} gives {embedder.dim}-dimensional vectors, the index holds {self.dim}", FORCE
+            )
 
-    def search(
-        self,
-        query: np.ndarray | str | None,
-        k: int,
-        date_filter: DateFilter | None = None,
-        mode: str = "dense",
-        text: str = "",
-        *,
-        embedder=None,
-    ) -> list[tuple[str, float]]:
-        """Record ids and scores of the best k matches, best first.
+    def _record_tokens(self, position: int) -> list[str]:
+        """The lexical tokens of a record's embedded text."""
+        return self.analyzer.tokens(builder.embedded_text(self.records[position]))
 
-        `query` is a question vector (dense) or the question itself; a question given as text is
-        embedded with `embedder`, which must be the index's model (bm25 needs no embedder).
-        `text` is the question for bm25 when `query` is a vector. Any mode but "bm25" is dense.
-        """
-        if isinstance(query, str):
-            text = text or query
-            query = None
-            if mode != "bm25":
-                if embedder is None:
-                    raise ValueError("a question given as text needs an embedder for dense search")
-                self.check_embedder(embedder)
-                query = embedder.encode_query(text)
+    # ------------------------------------------------------------------------------------------ search
+
+    def query(self, text: str, embedder=None, mode: str = "hybrid") -> Query:
+        """A question made ready to search: embedded (unless bm25) with the index's model, and tokenised."""
+        vector = None
+        if mode != "bm25":
+            if embedder is None:
+                raise ValueError("a search by meaning needs the index's embedder")
+            self.check_embedder(embedder)
+            vector = np.asarray(embedder.encode_query(text), dtype=np.float32).reshape(-1)
+        return Query(text, vector, self.analyzer.tokens(text))
+
+    def search(self, query: Query, k: int, mode: str = "hybrid", date_filter: DateFilter | None = None) -> list[Hit]:
+        """The best k records, best first; every mode's score is reciprocal-rank fused (one list for one mode)."""
+        if mode not in MODES:
+            raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
         allowed = date_filter.mask(self.dates) if date_filter else None
-        if mode == "bm25":
-            positions, scores = self.lexical.search(self.analyzer.tokens(text), k, allowed)
-        else:
-            if query is None:
-                raise ValueError("dense search needs a question vector, or the question and an embedder")
-            query = np.asarray(query, dtype=np.float32).reshape(-1)
-            if query.shape[0] != self.dim:
-                raise IndexProblem(
-                    f"the question's vector has {query.shape[0]} dimensions, the index's ({self.model!r}) "
-                    f"{self.dim}: embed questions with model {self.model!r}, or rebuild the index with "
-                    "`archive-qa index --model <model>`"
-                )
-            positions, scores = self.vector_index.search(query, k, allowed)
-        return [(self.records[int(p)].id, float(s)) for p, s in zip(positions, scores, strict=True)]
+        if allowed is not None and not allowed.any():
+            return []
+        depth = max(CANDIDATES, k)
+        ranked: list[np.ndarray] = []
+        if mode in ("dense", "hybrid") and query.vector is not None:
+            ranked.append(self.vector_index.search(query.vector, depth, allowed)[0])
+        if mode in ("bm25", "hybrid"):
+            ranked.append(self.lexical.search(query.tokens, depth, allowed)[0])
+        fused: dict[int, float] = {}
+        for positions in ranked:
+            for rank, position in enumerate(positions.tolist()):
+                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if date_filter is not None and date_filter.keep_undated:
+            for position in fused:
+                if self.dates[position, 0] == 0:
+                    fused[position] *= UNDATED_WEIGHT
+        best = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        return self._hits(best, fused, query)
+
+    def _hits(self, best: list[int], fused: dict[int, float], query: Query) -> list[Hit]:
+        if not best:
+            return []
+        rows = np.asarray(best)
+        similarity = (
+            np.asarray(self.vectors[rows], dtype=np.float32) @ query.vector
+            if query.vector is not None
+            else np.zeros(len(best), dtype=np.float32)
+        )
+        return [
+            Hit(self.records[p].id, p, fused[p], float(s), self.coverage(query.tokens, self.record_tokens(p)))
+            for p, s in zip(best, similarity, strict=True)
+        ]
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token in the collection; highest for a word it never uses."""
+        cached = self._idf.get(token)
+        if cached is None:
+            df = self.lexical.document_frequency(token)
+            n = max(self.count, 1)
+            cached = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            if len(self._idf) < 100_000:
+                self._idf[token] = cached
+        return cached
+
+    def coverage(self, question: list[str], text: list[str] | frozenset[str]) -> float:
+        """The share of the question's IDF weight that a text's tokens carry (0 to 1)."""
+        weights = {t: self.idf(t) for t in set(question)}
+        total = sum(weights.values())
+        if total == 0:
+            return 0.0
+        present = set(text)
+        return sum(w for t, w in weights.items() if t in present) / total
 
 
 def current_build(index_dir: Path) -> Path:
+    """The folder of the current build, or IndexProblem saying to build one."""
     link = index_dir / CURRENT
     if not link.exists():
-        raise IndexProblem(f"no index in {index_dir}: run `archive-qa index` to build it")
+        raise IndexProblem(f"no index in {index_dir}", "archive-qa index")
     return link.resolve()
 
 
@@ -283,88 +302,3 @@ def _swapped(index_dir: Path, folder: Path) -> bool:
         return current_build(index_dir) != folder
     except IndexProblem:
         return False
-
-
-def read_manifest(folder: Path) -> dict:
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise IndexProblem(f"{folder / MANIFEST} is missing or damaged: run `archive-qa index --force`") from None
-    if not isinstance(manifest, dict):
-        raise IndexProblem(f"{folder / MANIFEST} is damaged: run `archive-qa index --force`")
-    return manifest
-
-
-def check_manifest(manifest: dict, folder: Path, config: Config) -> None:
-    """Refuse an index of another format or model, or with a file truncated or changed since it was written."""
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise IndexProblem(
-            f"the index in {config.index_dir} has format {version}, this version reads format {FORMAT_VERSION}: "
-            "run `archive-qa index --force`"
-        )
-    model = manifest.get("model")
-    if not isinstance(model, str) or not same_model(model, config.model):
-        raise IndexProblem(
-            f"the index was built with model {model!r}, not {config.model!r}: "
-            f"run `archive-qa index --model {config.model}` (or choose model {model!r})"
-        )
-    if not _well_formed(manifest):
-        raise IndexProblem(f"{folder / MANIFEST} is damaged: run `archive-qa index --force`")
-    for name, expected in manifest["files"].items():
-        path = folder / name
-        size = path.stat().st_size if path.is_file() else -1
-        if size != expected["size"] or (size <= VERIFY_LIMIT and file_digest(path) != expected["sha256"]):
-            raise IndexProblem(f"index file {path} is truncated or damaged: run `archive-qa index --force`")
-
-
-def _well_formed(manifest: dict) -> bool:
-    """Whether a manifest of this format has every field, of its type, and lists the files loading reads."""
-
-    def whole(value: object, least: int | None = 0) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and (least is None or value >= least)
-
-    def entry(value: object, timed: bool = False) -> bool:
-        return (
-            isinstance(value, dict)
-            and whole(value.get("size"))
-            and isinstance(value.get("sha256"), str)
-            and (not timed or whole(value.get("mtime_ns"), None))
-        )
-
-    files, corpus = manifest.get("files"), manifest.get("corpus_files")
-    if not (
-        whole(manifest.get("count"))
-        and whole(manifest.get("dim"), 1)
-        and manifest.get("kind") in KINDS
-        and isinstance(manifest.get("aliases"), str)
-        and isinstance(files, dict)
-        and isinstance(corpus, dict)
-    ):
-        return False
-    needed = {RECORDS, OFFSETS, VECTORS, KEYS, DATES} | ({HNSW_FILE} if manifest["kind"] == "hnsw" else set())
-    return (
-        needed <= files.keys()
-        and all(entry(f) for f in files.values())
-        and all(entry(f, timed=True) for f in corpus.values())
-    )
-
-
-def list_files(folder: Path) -> dict[str, dict]:
-    """Every file of a build with its size and digest, for the manifest."""
-    return {
-        str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": file_digest(p)}
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
-
-
-def fsync_tree(folder: Path) -> None:
-    """Flush every file of a build to disk before it is swapped in."""
-    for p in folder.rglob("*"):
-        if p.is_file():
-            fd = os.open(p, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)

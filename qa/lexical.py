@@ -12,6 +12,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from qa.errors import AliasError
+
 SHIPPED_ALIASES = Path(__file__).parent / "data" / "aliases.tsv"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
@@ -24,10 +26,6 @@ too under until up very was we were what when where which while who whom whose w
 """.split()
 _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
 ANALYZER_VERSION = 2
-
-
-class AliasError(ValueError):
-    """An alias file that cannot be used, named by file and line."""
 
 
 def read_aliases(paths: list[Path]) -> dict[str, str]:
@@ -61,6 +59,9 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer("english")
         key = repr((ANALYZER_VERSION, sorted(_STOPWORDS), sorted(aliases.items())))
         self.fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
+        # Caches of this analyzer alone (questions and summaries repeat): no state shared between instances.
+        self.tokens = lru_cache(maxsize=65536)(self._tokens)
+        self._stem = lru_cache(maxsize=4096)(self._stem_words)
 
     @classmethod
     def from_files(cls, extra: Path | None = None) -> Analyzer:
@@ -73,15 +74,14 @@ class Analyzer:
             return text
         return self._pattern.sub(lambda m: self.aliases[m.group(1)], text)
 
-    @lru_cache(maxsize=65536)  # noqa: B019 - one analyzer per index, kept for the process
-    def tokens(self, text: str) -> list[str]:
+    def _tokens(self, text: str) -> list[str]:
+        """The text's stemmed content words, aliases resolved (cached per analyzer as `tokens`)."""
         words = [
             w for w in _WORD.findall(self.canonical(text)) if w not in _STOPWORDS and not (len(w) == 1 and w != "i")
         ]
         return self._stem(tuple(words))
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one analyzer per index, kept for the process
-    def _stem(self, words: tuple[str, ...]) -> list[str]:
+    def _stem_words(self, words: tuple[str, ...]) -> list[str]:
         return self._stemmer.stemWords(list(words))
 
 

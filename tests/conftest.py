@@ -1,38 +1,77 @@
-"""Shared fixtures: the real embedding model, loaded once, and an index built on the shipped corpus."""
+"""Shared fixtures: a cache folder per test, the model-free embedder, the real model (slow tests) loaded once,
+and indexes built on the shipped corpus with each."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from qa import runtime
+
+runtime.start()
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CORPUS = REPO / "corpus"
+HASHING = "hashing:64"
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Every test has its own cache folder (the ONNX export and anything else cached): never the user's."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("ARCHIVE_QA_CACHE", str(cache))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+def hashing_embedder():
+    """The model-free deterministic embedder (embeddings/hashing.py): for tests of logic, not of meaning."""
+    from embeddings.hashing import HashingEmbedder
+
+    return HashingEmbedder(HASHING)
+
+
+@pytest.fixture(scope="session")
+def hashing_config(tmp_path_factory, hashing_embedder):
+    """A configuration whose index is built from a copy of the shipped corpus with the model-free embedder."""
+    from qa.config import Config
+    from qa.index import ArchiveIndex
+
+    root = tmp_path_factory.mktemp("shipped-hashing")
+    shutil.copytree(SHIPPED_CORPUS, root / "corpus")
+    config = Config(corpus=root / "corpus", index=root / "index", model=HASHING, cache=root / "cache")
+    ArchiveIndex.build(config, embedder=hashing_embedder)
+    return config
+
+
+@pytest.fixture(scope="session")
+def hashing_index(hashing_config):
+    from qa.index import ArchiveIndex
+
+    return ArchiveIndex.load(hashing_config)
+
+
+@pytest.fixture(scope="session")
+def embedder(tmp_path_factory):
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole run (tests using it are marked slow)."""
     from embeddings.model import Embedder
 
-    return Embedder("all-MiniLM-L6-v2")
+    return Embedder("all-MiniLM-L6-v2", cache=tmp_path_factory.mktemp("model-cache"))
 
 
 @pytest.fixture(scope="session")
 def shipped_config(tmp_path_factory, embedder):
     """A configuration whose index is built from a copy of the shipped corpus (read-only to tests)."""
     from qa.config import Config
-    from qa.indexing import build_index
+    from qa.index import ArchiveIndex
 
     root = tmp_path_factory.mktemp("shipped")
     shutil.copytree(SHIPPED_CORPUS, root / "corpus")
-    config = Config(corpus=root / "corpus", index=root / "index")
-    build_index(config, embedder=embedder)
+    config = Config(corpus=root / "corpus", index=root / "index", cache=root / "cache")
+    ArchiveIndex.build(config, embedder=embedder)
     return config
 
 
@@ -94,7 +133,19 @@ def shipped_copy(tmp_path, shipped_config):
     for path in (tmp_path / "corpus").rglob("*"):
         path.chmod(path.stat().st_mode | 0o200)
     shutil.copytree(shipped_config.index_dir, tmp_path / "index", symlinks=True)
-    return Config(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    return Config(corpus=tmp_path / "corpus", index=tmp_path / "index", cache=shipped_config.cache)
+
+
+@pytest.fixture
+def hashing_copy(tmp_path, hashing_config):
+    """A writable copy of the shipped corpus and of its model-free index, for tests that change or damage them."""
+    from dataclasses import replace
+
+    shutil.copytree(hashing_config.corpus, tmp_path / "corpus")
+    for path in (tmp_path / "corpus").rglob("*"):
+        path.chmod(path.stat().st_mode | 0o200)
+    shutil.copytree(hashing_config.index_dir, tmp_path / "index", symlinks=True)
+    return replace(hashing_config, corpus=tmp_path / "corpus", index=tmp_path / "index")
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +186,24 @@ def small_model_dir(tmp_path_factory):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives the real chat app in headless Chromium (tests/test_browser.py)")
+
+
+# Fixtures that load the real model: a test using any of them is marked slow (`pytest -m "not slow"` skips it).
+REAL_MODEL_FIXTURES = frozenset(
+    {
+        "embedder",
+        "shipped_config",
+        "shipped_index",
+        "assistant",
+        "shipped_records",
+        "shipped_copy",
+        "counting_embedder",
+        "small_model_dir",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

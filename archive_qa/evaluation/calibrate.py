@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval import metrics
+from archive_qa.evaluation import metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +64,28 @@ def write_thresholds(thresholds: dict[str, float], path: Path) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def calibrate_thresholds(assistant, questions, modes: Sequence[str]) -> tuple[dict[str, float], list[str]]:
+    """Per mode, the threshold calibrated on the question set, with a table and the abstention it then gives."""
+    from archive_qa.evaluation.report import text_table
+    from archive_qa.evaluation.runner import run_questions
+
+    before = dict(assistant.thresholds)
+    results = run_questions(assistant, questions, modes)
+    chosen: dict[str, float] = {}
+    rows = []
+    for mode in modes:
+        outcomes = results[mode]
+        cal = calibrate([o.evidence for o in outcomes], [o.answerable for o in outcomes])
+        chosen[mode] = cal.threshold
+        rows.append([mode, before[mode], round(cal.threshold, 4), cal.balanced_accuracy, cal.loo_balanced_accuracy])
+    header = ["mode", "old threshold", "new threshold", "balanced accuracy", "leave-one-out balanced accuracy"]
+    lines = text_table(header, rows)
+    assistant.thresholds.update(chosen)
+    check = run_questions(assistant, questions, modes)
+    for mode in modes:
+        scores = metrics.abstention_scores([o.abstained for o in check[mode]], [o.answerable for o in check[mode]])
+        shown = ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} —" for k, v in scores.items())
+        lines.append(f"{mode} with the new threshold: abstention {shown}")
+    return chosen, lines

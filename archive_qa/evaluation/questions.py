@@ -7,14 +7,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_QUESTIONS = Path(__file__).parent / "questions.jsonl"
+from qa.errors import DataError
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 CATEGORIES = ("paraphrase", "alias", "date", "multi", "follow-up", "unanswerable")
 _KEYS = {"id", "question", "category", "answerable", "relevant", "answer_contains", "follows", "filters", "note"}
 _FILTER_KEYS = {"date_from", "date_to", "include_undated", "infer_dates"}
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
-class QuestionSetError(ValueError):
+class QuestionSetError(DataError):
     """A question set that cannot be used, named by file and line."""
 
 

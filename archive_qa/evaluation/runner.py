@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from eval import metrics
-from eval.questions import Question
+from archive_qa.evaluation import metrics
+from archive_qa.evaluation.questions import Question
 
 RANK_DEPTH = 10
 
@@ -38,27 +38,6 @@ class Outcome:
         return d
 
 
-def ranked_ids(answer, position) -> list[str]:
-    """The retrieved records in retrieval order: cited and related sources sorted by fused score.
-
-    Sources are numbered in citation order, so the order of retrieval is recovered from the score,
-    ties broken as the retriever breaks them (by position in the index).
-    """
-    sources = list(answer.sources) + list(answer.related)
-    ordered = sorted(sources, key=lambda s: (-s.score, position(s.record.id)))
-    return [s.record.id for s in ordered]
-
-
-def _position_of(assistant):
-    records = assistant.index.records
-
-    def position(record_id: str) -> int:
-        p = records.position(record_id)
-        return p if p is not None else 1 << 62
-
-    return position
-
-
 def _filters(question: Question):
     from qa.assistant import Filters
 
@@ -68,13 +47,11 @@ def _filters(question: Question):
 def run_questions(
     assistant, questions: Sequence[Question], modes: Iterable[str], *, k: int | None = None
 ) -> dict[str, list[Outcome]]:
-    """Ask every question in every mode; a follow-up is asked with its predecessor's answer as history.
+    """Ask every question once in every mode; a follow-up is asked with its predecessor's answer as history.
 
-    Each question is asked twice per mode: with the shipped k (the answer that is scored) and with
-    k=RANK_DEPTH (the ranking that is scored; the first k of it are the same records).
+    The answer is scored as it is, and the ranking it was built from (its first RANK_DEPTH records) as the run.
     """
     modes = list(modes)
-    position = _position_of(assistant)
     if modes:
         assistant.ask("warm-up question about the collection", mode=modes[0])
     results: dict[str, list[Outcome]] = {}
@@ -87,7 +64,6 @@ def run_questions(
             started = time.perf_counter()
             answer = assistant.ask(q.question, history, filters, k=k, mode=mode)
             wall_ms = (time.perf_counter() - started) * 1000
-            deep = assistant.ask(q.question, history, filters, k=max(RANK_DEPTH, k or 0), mode=mode)
             answers[q.id] = answer
             hits = q.keyword_hits(answer.text) if not answer.abstained else [False] * len(q.answer_contains)
             outcomes.append(
@@ -96,7 +72,7 @@ def run_questions(
                     category=q.category,
                     answerable=q.answerable,
                     resolved_question=answer.resolved_question,
-                    ranking=ranked_ids(deep, position)[:RANK_DEPTH],
+                    ranking=[record_id for record_id, _ in answer.ranking[:RANK_DEPTH]],
                     abstained=bool(answer.abstained),
                     evidence=float(answer.evidence),
                     threshold=float(assistant.thresholds[mode]),

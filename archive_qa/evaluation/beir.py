@@ -11,13 +11,16 @@ import json
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from eval import metrics
+from archive_qa.evaluation import metrics
+from archive_qa.evaluation.runner import RANK_DEPTH
+from qa.config import Config
+from qa.errors import DataError
 
 
-class DatasetError(ValueError):
+class DatasetError(DataError):
     """A BEIR folder that cannot be read, named by file and line."""
 
 
@@ -97,33 +100,23 @@ def evaluate_beir(
     dataset: BeirDataset,
     modes: Sequence[str],
     *,
-    model: str,
+    config: Config,
     embedder=None,
     workdir: Path | None = None,
     max_queries: int | None = None,
-    progress: bool = False,
 ) -> dict:
-    """Index the dataset in a temporary folder with `build_index` and score `Assistant.ask` rankings."""
-    from eval.runner import RANK_DEPTH, ranked_ids
+    """Index the dataset in a temporary folder (the configuration's model) and score `Assistant.ask` rankings."""
     from qa.assistant import Assistant
-    from qa.config import Config
-    from qa.indexing import build_index
+    from qa.build import default_embedder
+    from qa.index import ArchiveIndex
 
     with tempfile.TemporaryDirectory(prefix="archive-qa-beir-", dir=workdir) as tmp:
         root = Path(tmp)
         write_corpus(dataset, root / "corpus" / f"{dataset.name}.jsonl")
-        config = Config(corpus=root / "corpus", index=root / "index", model=model)
-        if embedder is None:
-            from embeddings.model import Embedder
-
-            embedder = Embedder(model)
-        build = build_index(config, embedder=embedder, progress=progress)
+        config = replace(config, corpus=root / "corpus", index=root / "index")
+        embedder = embedder or default_embedder(config)
+        build = ArchiveIndex.build(config, embedder=embedder)
         assistant = Assistant(config, embedder=embedder)
-        records = assistant.index.records
-
-        def position(record_id: str) -> int:
-            p = records.position(record_id)
-            return p if p is not None else 1 << 62
 
         queries = sorted(dataset.queries.items())[:max_queries] if max_queries else sorted(dataset.queries.items())
         report_modes: dict[str, dict] = {}
@@ -135,7 +128,7 @@ def evaluate_beir(
                 started = time.perf_counter()
                 answer = assistant.ask(text, k=RANK_DEPTH, mode=mode)
                 latencies.append(answer.timings.get("total_ms", (time.perf_counter() - started) * 1000))
-                run[qid] = ranked_ids(answer, position)[:RANK_DEPTH]
+                run[qid] = [record_id for record_id, _ in answer.ranking[:RANK_DEPTH]]
             qrels = {q: dataset.qrels[q] for q, _ in queries}
             report_modes[mode] = {
                 "retrieval": metrics.retrieval_metrics(run, qrels),
@@ -150,7 +143,7 @@ def evaluate_beir(
             "dataset": dataset.name,
             "split": dataset.split,
             "query_count": len(queries),
-            "config": {"model": model, "records": build.count, "k": RANK_DEPTH},
+            "config": {"model": config.model, "records": build.count, "k": RANK_DEPTH},
             "modes": report_modes,
             "runs": runs,
         }

@@ -4,7 +4,7 @@ Per size it measures index build throughput against the raw model throughput on 
 incremental rebuilds (nothing changed, 1% changed), load time and resident memory in a fresh process,
 warm `ask` and retrieve latency, the index's size on disk, and Recall@10 of the approximate index
 against exact search. Sizes above --real-max are indexed with stand-in vectors (see
-eval.synthetic.StandInEmbedder) and the report says which figures used them.
+archive_qa.bench.synthetic.StandInEmbedder) and the report says which figures used them.
 
 This module is imported by `archive-qa --help`: it imports nothing heavy at top level.
 """
@@ -33,10 +33,7 @@ TARGETS = {
 }
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "bench", help="benchmark build, load, memory and latency on synthetic collections of growing size"
-    )
+def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", help=f"comma-separated sizes, e.g. 1k,10k,100k,1m (default {DEFAULT_SIZES})")
     p.add_argument("--quick", action="store_true", help=f"a small run ({QUICK_SIZES}, fewer queries; under 2 minutes)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where reports go (default {DEFAULT_OUT})")
@@ -49,7 +46,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep", action="store_true", help="keep the scratch corpora and indexes")
     p.add_argument("--report-only", action="store_true", help="remake the report from the per-size results in OUT")
     p.add_argument("--model", help="sentence-transformers model (default: all-MiniLM-L6-v2, bundled)")
-    p.set_defaults(func=run)
 
 
 def _size(text: str) -> int:
@@ -75,9 +71,9 @@ def label(n: int) -> str:
 # ---------------------------------------------------------------------------------------------- orchestration
 
 
-def run(args: argparse.Namespace) -> int:
-    from qa.cli import UserError
+def run_bench(args: argparse.Namespace) -> int:
     from qa.config import DEFAULT_MODEL, Config
+    from qa.errors import ArchiveQAError as UserError
 
     try:
         sizes = [_size(s) for s in (args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)).split(",") if s]
@@ -143,13 +139,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _child(role: str, spec: dict) -> dict:
     """Run one step in a fresh Python process (so memory and caches start clean); returns its JSON result."""
-    from qa.cli import UserError
+    from qa.errors import ArchiveQAError as UserError
 
     path = Path(spec["work"]) / f"{role}-spec.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec), encoding="utf-8")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    done = subprocess.run([sys.executable, "-m", "eval.bench", role, str(path)], env=env, cwd=_repo_root())
+    done = subprocess.run([sys.executable, "-m", "archive_qa.bench.steps", role, str(path)], env=env, cwd=_repo_root())
     if done.returncode != 0:
         raise UserError(f"bench step {role!r} for {label(spec['n'])} failed (exit {done.returncode})")
     out = Path(spec["work"]) / f"{role}-result.json"
@@ -157,7 +153,7 @@ def _child(role: str, spec: dict) -> dict:
 
 
 def _repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def _remove(folder: Path) -> None:
@@ -273,6 +269,7 @@ def _config(spec: dict):
         model=spec["model"],
         hnsw_threshold=spec["threshold"],
         index_kind="auto",
+        cache=Path(spec["cache"]),
     )
 
 
@@ -284,10 +281,10 @@ def _build_step(spec: dict) -> dict:
     """In a fresh process: write the corpus, build, rebuild unchanged and 1% changed; then run the probe."""
     import numpy as np
 
-    from embeddings.model import Embedder
-    from eval import synthetic
-    from qa.index import VECTORS, current_build, embedded_text
-    from qa.indexing import build_index
+    from archive_qa.bench import synthetic
+    from qa.build import default_embedder, embedded_text
+    from qa.index import ArchiveIndex, current_build
+    from qa.manifest import VECTORS
 
     n, seed = spec["n"], spec["seed"]
     config = _config(spec)
@@ -303,7 +300,7 @@ def _build_step(spec: dict) -> dict:
     _log(f"generated {n} records in {result['generate_s']}s")
 
     t = time.perf_counter()
-    model = Embedder(spec["model"])
+    model = default_embedder(config)
     result["model_load_s"] = round(time.perf_counter() - t, 2)
     real = n <= spec["real_max"]
     result["vectors"] = "model" if real else "stand-in"
@@ -329,7 +326,7 @@ def _build_step(spec: dict) -> dict:
     def build(name: str) -> dict:
         timed.reset()
         t = time.perf_counter()
-        report = build_index(config, embedder=timed)
+        report = ArchiveIndex.build(config, embedder=timed)
         seconds = time.perf_counter() - t
         step = {
             "seconds": round(seconds, 3),
@@ -383,7 +380,7 @@ def _build_step(spec: dict) -> dict:
 
 def _records_for(spec: dict, positions) -> list:
     """Records as the index holds them (the embedded text is made from them), straight from the generator."""
-    from eval import synthetic
+    from archive_qa.bench import synthetic
     from qa.records import Record, parse_date
 
     out = []
@@ -461,11 +458,10 @@ def _probe_step(spec: dict) -> dict:
     """In a fresh process, as the app would: load the index and the model, answer questions; time and weigh it."""
     import numpy as np
 
-    from embeddings.model import Embedder
     from qa.assistant import Assistant
+    from qa.build import default_embedder
     from qa.dates import find_date_range
-    from qa.index import ArchiveIndex, DateFilter
-    from qa.retriever import CANDIDATES, Retriever
+    from qa.index import CANDIDATES, ArchiveIndex, DateFilter, Query
 
     config = _config(spec)
     work = Path(spec["work"])
@@ -477,10 +473,9 @@ def _probe_step(spec: dict) -> dict:
     load_s = time.perf_counter() - t
     after_load = rss()
     t = time.perf_counter()
-    embedder = Embedder(config.model)
+    embedder = default_embedder(config)
     model_s = time.perf_counter() - t
     assistant = Assistant(config, index=index, embedder=embedder)
-    retriever = Retriever(index)
     for q in qs[:5]:
         assistant.ask(q["question"])
 
@@ -502,9 +497,9 @@ def _probe_step(spec: dict) -> dict:
         rng = find_date_range(q["question"])
         date_filter = DateFilter(rng.start, rng.end, True) if rng else None
         t = time.perf_counter()
-        hits = retriever.retrieve(vector, tokens, RECALL_K, "hybrid", date_filter)
+        hits = index.search(Query(q["question"], vector, tokens), RECALL_K, "hybrid", date_filter)
         retrieve_ms.append((time.perf_counter() - t) * 1000)
-        found += any(index.records[h.position].id == q["answer_id"] for h in hits)
+        found += any(h.id == q["answer_id"] for h in hits)
         allowed = date_filter.mask(index.dates) if date_filter else None
         t = time.perf_counter()
         positions, _ = index.vector_index.search(vector, CANDIDATES, allowed)
@@ -681,7 +676,7 @@ def markdown(report: dict) -> str:
         "Notes:",
         f"- Command: `{report['command']}`; {m['cpus']} CPUs, load average at the end {m['load_average_at_end']}.",
         f"- Encoded with the real model: {', '.join(real) or 'none'}. "
-        f"Stand-in vectors (mean of the model's word vectors, eval.synthetic.StandInEmbedder): "
+        f"Stand-in vectors (mean of the model's word vectors, archive_qa.bench.synthetic.StandInEmbedder): "
         f"{', '.join(stand_in) or 'none'}.",
         "- At stand-in sizes, the raw model rate is measured on an even sample of the same texts; `*` figures are "
         "projected: the build's measured non-encoding time plus the texts it encoded at that raw rate.",
@@ -691,7 +686,7 @@ def markdown(report: dict) -> str:
         "- Recall@10: approximate vs exact top 10 over the same stored vectors, for the question set (index-only "
         "figures use question vectors from the index's embedder; the served approximate index is also checked "
         "with real-model question vectors, and the lower is shown).",
-        "- Collections are SYNTHETIC (eval.synthetic), written to a scratch folder, never to corpus/.",
+        "- Collections are SYNTHETIC (archive_qa.bench.synthetic), written to a scratch folder, never to corpus/.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -747,8 +742,9 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from qa import runtime
+
+    runtime.start()
     sys.exit(_main(sys.argv[1:]))
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.runner import is_failure
+from archive_qa.evaluation.runner import is_failure
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"

@@ -1,0 +1,353 @@
+"""The `archive-qa` command: corpus check and show, index, ask, eval, bench — every command in this one module.
+
+It sits above the library: it parses flags into a `Config`, calls `qa`, `embeddings` and the evaluation
+code, and prints. Every error a user can cause is an `ArchiveQAError`, caught once in `main()`: one line
+on standard error, exit status 2. Heavy modules are imported when a command runs, so `--help` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qa.config import INDEX_KINDS, MODES, Config
+from qa.errors import ArchiveQAError, DataError, QuestionError
+
+EXIT_PROBLEM = 2
+
+
+class CheckFailed(Exception):
+    """`corpus check` found problems: they are printed already; the command exits 1."""
+
+
+# ---------------------------------------------------------------------------------------------- flags
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The configuration for a command: defaults, environment variables, then the command's flags."""
+    names = ("corpus", "index", "model", "k", "mode", "index_kind", "aliases")
+    return Config.from_env(**{name: getattr(args, name, None) for name in names})
+
+
+def add_common(p: argparse.ArgumentParser, *, retrieval: bool = False) -> None:
+    """Flags shared by the commands that read the corpus and the index."""
+    help = Config.settings()
+    p.add_argument("--corpus", type=Path, help=f"{help['corpus'].help} (default corpus; ${help['corpus'].env})")
+    p.add_argument("--index", type=Path, help=f"{help['index'].help}; ${help['index'].env}")
+    p.add_argument("--model", help=f"{help['model'].help} (default: all-MiniLM-L6-v2, bundled; ${help['model'].env})")
+    if retrieval:
+        p.add_argument("--k", type=int, help=f"{help['k'].help} (default 5; ${help['k'].env})")
+        p.add_argument("--mode", choices=MODES, help=f"{help['mode'].help} (default hybrid; ${help['mode'].env})")
+        p.add_argument("--aliases", type=Path, help=f"{help['aliases'].help}; ${help['aliases'].env}")
+
+
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
+
+
+# ---------------------------------------------------------------------------------------------- corpus
+
+
+def cmd_corpus_check(args: argparse.Namespace) -> int:
+    from qa.corpus import load_corpus
+
+    root = config_from_args(args).corpus
+    corpus = load_corpus(args.paths or [root], root=root)
+    for path, count in corpus.per_file.items():
+        print(f"{path}: {_records(count)}")
+    span = corpus.date_span
+    dates = f"dates {span[0]} to {span[1]}" if span else "no dates"
+    print(f"{_records(len(corpus.records))} in all; {dates}")
+    for warning in corpus.warnings:
+        print(f"warning: {warning}")
+    for error in corpus.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if corpus.errors:
+        print(f"{len(corpus.errors)} problem(s) found", file=sys.stderr)
+        raise CheckFailed
+    return 0
+
+
+def add_corpus(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("corpus", help="work with the corpus files")
+    csub = p.add_subparsers(dest="corpus_command", required=True)
+    check = csub.add_parser("check", help="parse the corpus and report records, date span, warnings and problems")
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
+    check.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    check.set_defaults(func=cmd_corpus_check)
+
+
+# ---------------------------------------------------------------------------------------------- index
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.index import ArchiveIndex
+
+    config = config_from_args(args)
+    try:
+        report = ArchiveIndex.build(config, force=args.force, progress=_progress_bar())
+    except OSError as exc:  # a full disk, a folder that cannot be written: the previous index is untouched
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ArchiveQAError(f"cannot write the index in {config.index_dir}{where}: {exc.strerror or exc}") from None
+    print(report)
+    return 0
+
+
+def _progress_bar() -> Callable[[int, int], None]:
+    """A progress callback drawing a tqdm bar on standard error once encoding starts."""
+    from tqdm import tqdm
+
+    bar: list = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, unit="rec", desc="embedding"))
+        bar[0].update(done - bar[0].n)
+        if done >= total:
+            bar[0].close()
+
+    return progress
+
+
+def add_index(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("index", help="build or update the index from the corpus (incremental, atomic)")
+    add_common(p)
+    p.add_argument("--force", action="store_true", help="re-encode every record")
+    p.add_argument("--index-kind", choices=INDEX_KINDS, help=Config.settings()["index_kind"].help)
+    p.set_defaults(func=cmd_index, search_threads=0)
+
+
+# ---------------------------------------------------------------------------------------------- ask
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.assistant import Assistant, Filters, iso_date
+
+    config = config_from_args(args)
+    dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
+    filters = Filters(*dates, args.include_undated, not args.no_date_inference)
+    answer = Assistant(config).ask(args.question, filters=filters)
+    if args.json:
+        json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return EXIT_PROBLEM if answer.error else 0
+    if answer.error:
+        raise QuestionError(answer.error)
+    print(answer.text)
+    if answer.applied_filter:
+        print(f"\n({answer.applied_filter.description})")
+    if answer.notice:
+        print(f"\n{answer.notice}")
+    if answer.sources:
+        print("\nSources:")
+        for source in answer.sources:
+            print(f"  {source.citation()}")
+            print(f"      {source.record.summary}" if source.record.summary else "      (no summary)")
+    if answer.related:
+        print("\nClosest documents:" if answer.abstained else "\nAlso related:")
+        for source in answer.related:
+            print(f"  {source.citation()}")
+    return 0
+
+
+def add_ask(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="ask the collection a question; prints a cited answer and its sources")
+    p.add_argument("question", help="the question, in plain English")
+    add_common(p, retrieval=True)
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="only documents from this date on (YYYY[-MM[-DD]])")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="only documents up to this date (YYYY[-MM[-DD]])")
+    p.add_argument("--include-undated", action="store_true", help="keep undated documents when --from/--to is given")
+    p.add_argument("--no-date-inference", action="store_true", help="do not read a date range from the question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (schema in the README)")
+    p.set_defaults(func=cmd_ask)
+
+
+# ---------------------------------------------------------------------------------------------- eval
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.compare:
+        return _eval_compare(args)
+    modes = [args.mode] if args.mode else list(MODES)
+    config = config_from_args(args)
+    if args.dataset:
+        return _eval_dataset(args, config, modes)
+    return _eval_questions(args, config, modes)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_report(report: dict, out: Path | None) -> None:
+    from archive_qa.evaluation.report import write_report
+
+    if out is not None:
+        paths = write_report(report, out)
+        print("\nwrote " + ", ".join(str(p) for p in paths))
+
+
+def _eval_questions(args: argparse.Namespace, config: Config, modes: list[str]) -> int:
+    from archive_qa.evaluation.questions import DEFAULT_QUESTIONS, load_questions
+    from qa.assistant import Assistant
+
+    path = args.questions or DEFAULT_QUESTIONS
+    questions = load_questions(path)
+    assistant = Assistant(config)
+    unknown = sorted({r for q in questions for r in q.relevant if assistant.index.records.position(r) is None})
+    if unknown:
+        print(
+            f"warning: {len(unknown)} relevant record id(s) of {path} are not in the index "
+            f"(is it built from another corpus?), e.g. {unknown[0]}",
+            file=sys.stderr,
+        )
+    if args.calibrate:
+        return _eval_calibrate(args, assistant, questions, modes)
+    from archive_qa.evaluation.report import summary
+    from archive_qa.evaluation.runner import evaluate
+
+    report = {"created": _now(), "questions": str(path), **evaluate(assistant, questions, modes, k=config.k)}
+    print(summary(report))
+    _write_report(report, args.out)
+    return 0
+
+
+def _eval_calibrate(args: argparse.Namespace, assistant, questions, modes: list[str]) -> int:
+    from archive_qa.evaluation.calibrate import calibrate_thresholds, write_thresholds
+    from qa.assistant import THRESHOLDS_FILE
+
+    chosen, lines = calibrate_thresholds(assistant, questions, modes)
+    print("\n".join(lines))
+    if args.dry_run:
+        print("dry run: thresholds not written")
+    else:
+        write_thresholds(chosen, THRESHOLDS_FILE)
+        print(f"wrote {THRESHOLDS_FILE}")
+    return 0
+
+
+def _eval_dataset(args: argparse.Namespace, config: Config, modes: list[str]) -> int:
+    from archive_qa.evaluation.beir import evaluate_beir, load_beir
+    from archive_qa.evaluation.report import summary
+
+    dataset = load_beir(args.dataset, args.split)
+    report = evaluate_beir(dataset, modes, config=config, max_queries=args.max_queries)
+    report = {"created": _now(), **report}
+    print(summary(report))
+    _write_report(report, args.out)
+    return 0
+
+
+def _eval_compare(args: argparse.Namespace) -> int:
+    from archive_qa.evaluation.report import compare, load_report
+
+    old_path, new_path = args.compare
+    try:
+        old, new = load_report(old_path), load_report(new_path)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read a report: {exc}") from None
+    table, regressions = compare(old, new)
+    print(f"before: {old_path} ({old.get('created', '?')})\nafter:  {new_path} ({new.get('created', '?')})\n")
+    print(table)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "compare.md").write_text(
+            f"# Evaluation comparison\n\nBefore: `{old_path}`; after: `{new_path}`.\n\n{table}\n", encoding="utf-8"
+        )
+        print(f"\nwrote {args.out / 'compare.md'}")
+    if regressions:
+        print(f"\n{len(regressions)} regression(s): " + "; ".join(regressions))
+        return 1
+    return 0
+
+
+def add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="evaluate retrieval and answers (question set or BEIR dataset), compare reports, calibrate",
+        description="Runs the question set (default eval/questions.jsonl) through the assistant in each "
+        "retrieval mode and prints retrieval and answer metrics; see eval/README.md.",
+    )
+    add_common(p, retrieval=True)
+    p.add_argument("--questions", type=Path, metavar="FILE", help="question set (default: eval/questions.jsonl)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write report.json, report.md and recall_at_k.png here")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="compare two reports (JSON files or folders)"
+    )
+    what.add_argument("--dataset", type=Path, metavar="DIR", help="a BEIR dataset folder: score retrieval on it")
+    what.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="choose the abstention threshold per mode and write qa/data/abstention.json",
+    )
+    p.add_argument("--split", default="test", help="with --dataset: the qrels split (default test)")
+    p.add_argument("--max-queries", type=int, metavar="N", help="with --dataset: score only the first N queries")
+    p.add_argument("--dry-run", action="store_true", help="with --calibrate: print the thresholds, write nothing")
+    p.set_defaults(func=cmd_eval)
+
+
+# ---------------------------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from archive_qa.bench.command import run_bench
+
+    return run_bench(args)
+
+
+def add_bench(sub: argparse._SubParsersAction) -> None:
+    from archive_qa.bench.command import add_options
+
+    p = sub.add_parser(
+        "bench", help="benchmark build, load, memory and latency on synthetic collections of growing size"
+    )
+    add_options(p)
+    p.set_defaults(func=cmd_bench, search_threads=0)
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="archive-qa", description="Cited answers from an archival collection.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (add_corpus, add_index, add_ask, add_eval, add_bench):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a user's error ends in one line on standard error and exit status 2."""
+    args = build_parser().parse_args(argv)
+    from qa import runtime
+
+    runtime.start(search_threads=getattr(args, "search_threads", 1) or _cores())
+    try:
+        return args.func(args)
+    except CheckFailed:
+        return 1
+    except ArchiveQAError as exc:
+        print(f"archive-qa: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("archive-qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def _one_line(text: str) -> str:
+    """A message on one line, whatever a file name or value in it holds (newlines, undecodable bytes)."""
+    return " ".join(text.encode("utf-8", "backslashreplace").decode("utf-8").split())
