@@ -61,6 +61,8 @@ def parse_date(text: str) -> tuple[str, Precision] | None:
 
 
 def _iso(text: str, y: int, mo: int | None, d: int | None) -> tuple[str, Precision]:
+    if y < 1:
+        raise DateError(f"{text!r} has no year 0 (years start at 1)")
     if mo is None:
         return f"{y:04d}", "year"
     if not 1 <= mo <= 12:
@@ -107,9 +109,23 @@ def stable_id(collection: str, title: str, date: str | None, extra: str = "") ->
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
+# The fields a record may carry beyond title, date and summary: what a document page tells about its document.
+DETAIL_FIELDS = (
+    "full_text", "record_type", "language", "archive", "citation",
+    "people", "places", "topics", "listed_under", "archive_id",
+)
+LIST_FIELDS = ("people", "places", "topics")
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One document of the collection, traceable to the file and line it was read from."""
+    """One document of the collection, traceable to the file and line it was read from.
+
+    Beyond the listing's title, date and summary, a record may carry what a document page tells:
+    its full text, record type, language, original archive, citation (the archive's citation or
+    source note), the people, places and topics associated with it, the archive's own record id,
+    and `listed_under`, the name of the topic, person, place or collection page that lists it.
+    """
 
     id: str
     title: str
@@ -119,6 +135,16 @@ class Record:
     url: str | None
     collection: str
     source: str
+    full_text: str = ""
+    record_type: str | None = None
+    language: str | None = None
+    archive: str | None = None
+    citation: str | None = None
+    people: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    listed_under: str | None = None
+    archive_id: str | None = None
     date_start: int | None = field(default=None, compare=False)
     date_end: int | None = field(default=None, compare=False)
 
@@ -136,10 +162,17 @@ class Record:
         d = asdict(self)
         d.pop("date_start")
         d.pop("date_end")
+        for name in LIST_FIELDS:
+            d[name] = list(d[name])
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Record:
+        """A record from `to_dict()` output, also one written before the detail fields existed."""
+        details = {name: d[name] for name in DETAIL_FIELDS if d.get(name) is not None}
+        for name in LIST_FIELDS:
+            if name in details:
+                details[name] = tuple(details[name])
         return cls(
             id=d["id"],
             title=d["title"],
@@ -149,4 +182,5 @@ class Record:
             url=d.get("url"),
             collection=d.get("collection", ""),
             source=d.get("source", ""),
+            **details,
         )

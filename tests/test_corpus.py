@@ -590,11 +590,13 @@ def test_folder_search_skips_hidden_and_readme_files_and_warns_about_other_forma
     write(tmp_path / ".git" / "x.txt", "1950\nGit\n")
     write(tmp_path / "README.txt", "Read me\n")
     write(tmp_path / "README.md", "# Read me\n")
-    html = write(tmp_path / "c" / "page.html", "<html></html>")
+    pdf = write(tmp_path / "c" / "page.pdf", "%PDF-1.4")
     corpus = load_corpus([tmp_path])
     assert titles(corpus) == ["A"]
     assert corpus.errors == []
-    assert messages(corpus.warnings) == [f"{html}: not read: unknown format '.html' (use .txt, .jsonl, .csv)"]
+    assert messages(corpus.warnings) == [
+        f"{pdf}: not read: unknown format '.pdf' (use .txt, .html, .htm, .jsonl, .csv)"
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ unreadable files
@@ -667,7 +669,7 @@ def test_missing_path_and_unknown_format_named_explicitly(tmp_path: Path) -> Non
     missing = tmp_path / "missing.txt"
     corpus = load_corpus([doc, missing])
     assert messages(corpus.errors) == [  # in the order they were named
-        f"{doc}: unknown format '.docx' (use .txt, .jsonl, .csv)",
+        f"{doc}: unknown format '.docx' (use .txt, .html, .htm, .jsonl, .csv)",
         f"{missing}: no such file or folder",
     ]
     assert corpus.records == [] and corpus.per_file == {}

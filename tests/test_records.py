@@ -130,7 +130,9 @@ def test_record_computes_its_date_bounds_and_display_date() -> None:
 def test_record_round_trips_through_a_dict_without_the_bounds() -> None:
     record = _record(url="https://example.org/document/1")
     d = record.to_dict()
-    assert set(d) == {"id", "title", "date", "date_precision", "summary", "url", "collection", "source"}
+    assert set(d) == {"id", "title", "date", "date_precision", "summary", "url", "collection", "source",
+                      "full_text", "record_type", "language", "archive", "citation", "people", "places", "topics",
+                      "listed_under", "archive_id"}
     again = Record.from_dict(d)
     assert again == record
     assert (again.date_start, again.date_end) == (19490701, 19490731)

@@ -1,0 +1,121 @@
+"""What every reader shares: problems pinned to a file and line, the record as read, and its checks."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+
+from qa.corpus_lines import read_date
+from qa.records import Record, stable_id
+
+# A record over these sizes is refused: nothing the archive lists is near them, and the index keeps
+# every record in memory while it builds.
+MAX_TITLE = 2_000
+MAX_SUMMARY = 100_000
+MAX_FULL_TEXT = 10_000_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+@dataclass(slots=True)
+class Problem:
+    """Something wrong with the corpus, pinned to a file and line."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+def display_path(path: os.PathLike | str) -> str:
+    """A path as it is shown and stored in sources: bytes that are not UTF-8 as \\xNN, control characters escaped."""
+    text = os.fspath(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+@dataclass(slots=True)
+class Sink:
+    """Where a reader reports what it finds wrong (errors) or odd (warnings) in one file."""
+
+    path: str
+    errors: list[Problem]
+    warnings: list[Problem]
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append(Problem(f"{self.path}:{line}", message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(f"{self.path}:{line}", message))
+
+
+@dataclass(slots=True)
+class Raw:
+    """A record as read, before it is checked and its id settled."""
+
+    title: str
+    line: int
+    date: str | None = None
+    date_line: int | None = None
+    summary: str = ""
+    url: str | None = None
+    id: str | None = None
+    collection: str | None = None
+    full_text: str = ""
+    record_type: str | None = None
+    language: str | None = None
+    archive: str | None = None
+    citation: str | None = None
+    people: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    listed_under: str | None = None
+    archive_id: str | None = None
+
+
+def checked(raw: Raw, collection: str, sink: Sink) -> Record | None:
+    """A record from a raw one with a title, a valid date and sane sizes; its id as given, else URL, else hash."""
+    problem = _size_problem(raw) or _character_problem(raw)
+    if problem:
+        sink.error(raw.line, problem)
+        return None
+    date, precision = None, None
+    if raw.date:
+        parsed = read_date(raw.date)
+        if isinstance(parsed, str):
+            sink.error(raw.date_line or raw.line, parsed)
+            return None
+        date, precision = parsed
+    collection = raw.collection or collection
+    rid = raw.id or raw.url or stable_id(collection, raw.title, date)
+    return Record(
+        rid, raw.title, date, precision, raw.summary, raw.url, collection, f"{sink.path}:{raw.line}",
+        full_text=raw.full_text, record_type=raw.record_type, language=raw.language, archive=raw.archive,
+        citation=raw.citation, people=raw.people, places=raw.places, topics=raw.topics,
+        listed_under=raw.listed_under, archive_id=raw.archive_id,
+    )
+
+
+def _size_problem(raw: Raw) -> str | None:
+    if not raw.title:
+        return "record has no title"
+    for name, value, limit in (
+        ("title", raw.title, MAX_TITLE),
+        ("summary", raw.summary, MAX_SUMMARY),
+        ("full text", raw.full_text, MAX_FULL_TEXT),
+    ):
+        if len(value) > limit:
+            return f"record refused: its {name} is {len(value):,} characters long (the limit is {limit:,})"
+    return None
+
+
+def _character_problem(raw: Raw) -> str | None:
+    """A text field holding a lone surrogate (from a JSON escape like \\ud800): no text can be written with it."""
+    for f in fields(raw):
+        value = getattr(raw, f.name)
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str) and (m := _SURROGATE.search(text)):
+                half = ascii(m.group())[1:-1]
+                return f"field {f.name!r} holds {half}, half of a character pair, not text: record left out"
+    return None
