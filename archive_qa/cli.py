@@ -64,12 +64,31 @@ def cmd_corpus_check(args: argparse.Namespace) -> int:
     print(f"{_records(len(corpus.records))} in all; {dates}")
     for warning in corpus.warnings:
         print(f"warning: {warning}")
+    _report_problems(corpus)
+    return 0
+
+
+def cmd_corpus_show(args: argparse.Namespace) -> int:
+    from qa.corpus import format_records, load_corpus, record_rows
+
+    root = config_from_args(args).corpus
+    corpus = load_corpus(args.paths or [root], root=root)
+    if args.json:
+        for row in record_rows(corpus):
+            print(json.dumps(row, ensure_ascii=False))
+    elif corpus.records:
+        print(format_records(corpus.records))
+    _report_problems(corpus)
+    return 0
+
+
+def _report_problems(corpus) -> None:
+    """Print the corpus's problems, one line each, and fail the command when there is one."""
     for error in corpus.errors:
         print(f"error: {error}", file=sys.stderr)
     if corpus.errors:
         print(f"{len(corpus.errors)} problem(s) found", file=sys.stderr)
         raise CheckFailed
-    return 0
 
 
 def add_corpus(sub: argparse._SubParsersAction) -> None:
@@ -79,6 +98,11 @@ def add_corpus(sub: argparse._SubParsersAction) -> None:
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
     check.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     check.set_defaults(func=cmd_corpus_check)
+    show = csub.add_parser("show", help="print the records as read: every field, and the file:line each came from")
+    show.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
+    show.add_argument("--json", action="store_true", help="one JSON object a line")
+    show.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    show.set_defaults(func=cmd_corpus_show)
 
 
 # ---------------------------------------------------------------------------------------------- index

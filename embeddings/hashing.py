@@ -7,12 +7,12 @@ close only when they share words — but it is deterministic, needs no download 
 from __future__ import annotations
 
 import hashlib
-import re
 
 import numpy as np
 
+from embeddings.words import words
+
 PREFIX = "hashing:"
-_WORD = re.compile(r"[^\W_]+")
 
 
 def is_hashing(name: str) -> bool:
@@ -46,7 +46,7 @@ class HashingEmbedder:
         """Normalised float32 vectors, one row a text (a text without words gets a zero vector)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
+            for word in words(text.lower()):
                 out[i] += self._row(word)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)

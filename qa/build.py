@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.files import fsync_path
 from embeddings.hashing import HashingEmbedder, is_hashing
 from embeddings.model import Embedder, same_model, text_key
 from embeddings.vectors import VectorIndex, choose_kind
@@ -40,7 +41,6 @@ from qa.manifest import (
     VECTORS,
     Manifest,
     corpus_state,
-    fsync_path,
 )
 from qa.records import Record
 
@@ -287,7 +287,7 @@ def clean(index_dir: Path) -> None:
     keep = (index_dir / CURRENT).resolve()
     builds = index_dir / BUILDS
     for folder in builds.iterdir() if builds.is_dir() else ():
-        if folder.resolve() != keep and (folder / BUILD_MARKER).is_file():
+        if not folder.is_symlink() and folder.resolve() != keep and (folder / BUILD_MARKER).is_file():
             shutil.rmtree(folder, ignore_errors=True)
     for stale in index_dir.glob(f".{CURRENT}-*"):
         if stale.is_symlink():

@@ -6,6 +6,7 @@ Nothing else in the project reads the environment for a setting.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -20,13 +21,25 @@ QUERY_BACKENDS = ("onnx", "torch")
 MAX_K = 100
 
 
+def _any(value: object) -> None:
+    """Every value of the field's type will do."""
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """How one field is set from outside: its environment variable, the parser of its text, its help line."""
+    """How one field is set from outside: its environment variable, the converter of its text, its help line,
+    and the check every value of it passes (from the environment, a flag or code)."""
 
     env: str
-    parse: Callable[[str], object]
+    convert: Callable[[str], object]
     help: str
+    check: Callable[[object], None] = _any
+
+    def parse(self, text: str) -> object:
+        """The field's value from its text; ValueError says what is wrong with it."""
+        value = self.convert(text)
+        self.check(value)
+        return value
 
 
 def _whole(text: str) -> int:
@@ -36,28 +49,48 @@ def _whole(text: str) -> int:
         raise ValueError(f"{text!r} is not a whole number") from None
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError(f"{text!r} is not one of {', '.join(options)}")
-        return text
+def _between(least: int, most: int | None = None) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < least or (most and value > most):
+            bounds = f"between {least} and {most}" if most else f"at least {least}"
+            raise ValueError(f"{value!r} must be {bounds}")
 
-    return parse
+    return check
+
+
+def _one_of(options: tuple[str, ...]) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value not in options:
+            raise ValueError(f"{value!r} is not one of {', '.join(options)}")
+
+    return check
 
 
 def _weights(text: str) -> AnswerWeights:
-    parts = [p.strip() for p in text.split(",")]
+    count = len(fields(AnswerWeights))
     try:
-        values = [float(p) for p in parts]
+        values = [float(p) for p in text.split(",")]
     except ValueError:
-        raise ValueError(f"{text!r} is not {len(fields(AnswerWeights))} numbers separated by commas") from None
-    if len(values) != len(fields(AnswerWeights)):
-        raise ValueError(f"{text!r} is not {len(fields(AnswerWeights))} numbers separated by commas")
+        values = []
+    if len(values) != count or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{text!r} is not {count} numbers separated by commas")
     return AnswerWeights(*values)
 
 
-def _setting(default: object, env: str, parse: Callable[[str], object], help: str, *, factory: bool = False):
-    meta = {"setting": Setting(f"ARCHIVE_QA_{env}", parse, help)}
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _setting(
+    default: object,
+    env: str,
+    convert: Callable[[str], object],
+    help: str,
+    check: Callable[[object], None] = _any,
+    *,
+    factory: bool = False,
+):
+    meta = {"setting": Setting(f"ARCHIVE_QA_{env}", convert, help, check)}
     if factory:
         return field(default_factory=default, metadata=meta)  # type: ignore[arg-type]
     return field(default=default, metadata=meta)
@@ -87,16 +120,18 @@ class AnswerWeights:
 class Config:
     """Where the collection and its index live, which model embeds it, how answers are retrieved and scored."""
 
-    corpus: Path = _setting(Path("corpus"), "CORPUS", Path, "the corpus folder")
-    index: Path | None = _setting(None, "INDEX", Path, "the index folder (default: index/ beside the corpus folder)")
+    corpus: Path = _setting(Path("corpus"), "CORPUS", _path, "the corpus folder")
+    index: Path | None = _setting(None, "INDEX", _path, "the index folder (default: index/ beside the corpus folder)")
     model: str = _setting(DEFAULT_MODEL, "MODEL", str, "sentence-transformers model name or local folder")
-    k: int = _setting(5, "K", _whole, f"documents to consider for an answer (1 to {MAX_K})")
-    mode: str = _setting("hybrid", "MODE", _choice(MODES), "search by meaning (dense), by words (bm25) or both")
-    index_kind: str = _setting("auto", "INDEX_KIND", _choice(INDEX_KINDS), "flat (exact), hnsw, or auto by size")
-    hnsw_threshold: int = _setting(50_000, "HNSW_THRESHOLD", _whole, "records above which `auto` builds HNSW")
-    aliases: Path | None = _setting(None, "ALIASES", Path, "an extra alias file (TSV) added to the shipped one")
-    query_backend: str = _setting("onnx", "QUERY_BACKEND", _choice(QUERY_BACKENDS), "runtime encoding questions")
-    cache: Path = _setting(default_cache, "CACHE", Path, "cache folder (the model's ONNX export)", factory=True)
+    k: int = _setting(5, "K", _whole, f"documents to consider for an answer (1 to {MAX_K})", _between(1, MAX_K))
+    mode: str = _setting("hybrid", "MODE", str, "search by meaning (dense), by words (bm25) or both", _one_of(MODES))
+    index_kind: str = _setting("auto", "INDEX_KIND", str, "flat (exact), hnsw, or auto by size", _one_of(INDEX_KINDS))
+    hnsw_threshold: int = _setting(
+        50_000, "HNSW_THRESHOLD", _whole, "records above which `auto` builds HNSW", _between(1)
+    )
+    aliases: Path | None = _setting(None, "ALIASES", _path, "an extra alias file (TSV) added to the shipped one")
+    query_backend: str = _setting("onnx", "QUERY_BACKEND", str, "runtime encoding questions", _one_of(QUERY_BACKENDS))
+    cache: Path = _setting(default_cache, "CACHE", _path, "cache folder (the model's ONNX export)", factory=True)
     answer_weights: AnswerWeights = _setting(
         AnswerWeights(), "ANSWER_WEIGHTS", _weights, "five comma-separated weights scoring answer sentences"
     )
@@ -108,13 +143,11 @@ class Config:
 
     def validate(self) -> Config:
         """This configuration, or ConfigError naming the first field that cannot be used."""
-        for name, options in (("mode", MODES), ("index_kind", INDEX_KINDS), ("query_backend", QUERY_BACKENDS)):
-            if getattr(self, name) not in options:
-                raise ConfigError(f"{name}: {getattr(self, name)!r} is not one of {', '.join(options)}")
-        if not 1 <= self.k <= MAX_K:
-            raise ConfigError(f"k: {self.k} must be between 1 and {MAX_K}")
-        if self.hnsw_threshold < 1:
-            raise ConfigError(f"hnsw_threshold: {self.hnsw_threshold} must be at least 1")
+        for f in fields(self):
+            try:
+                f.metadata["setting"].check(getattr(self, f.name))
+            except ValueError as exc:
+                raise ConfigError(f"{f.name}: {exc}") from None
         return self
 
     def with_overrides(self, **values: object) -> Config:

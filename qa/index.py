@@ -156,9 +156,12 @@ class ArchiveIndex:
             folder = current_build(config.index_dir)
             try:
                 return cls._load_build(folder, config, check_stale)
-            except (IndexProblem, FileNotFoundError):
-                if attempt + 1 == LOAD_ATTEMPTS or not _swapped(config.index_dir, folder):
-                    raise
+            except (IndexProblem, FileNotFoundError) as exc:
+                if attempt + 1 < LOAD_ATTEMPTS and _swapped(config.index_dir, folder):
+                    continue
+                if isinstance(exc, FileNotFoundError):
+                    raise IndexProblem(f"index file {exc.filename} is missing", FORCE) from None
+                raise
         raise AssertionError("unreachable")
 
     @classmethod

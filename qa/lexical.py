@@ -12,10 +12,10 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from embeddings.words import words
 from qa.errors import AliasError
 
 SHIPPED_ALIASES = Path(__file__).parent / "data" / "aliases.tsv"
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _QUESTION_WORDS = """
 about above after again against all also am any anything are as be been before being between both but by can could
@@ -76,10 +76,8 @@ class Analyzer:
 
     def _tokens(self, text: str) -> list[str]:
         """The text's stemmed content words, aliases resolved (cached per analyzer as `tokens`)."""
-        words = [
-            w for w in _WORD.findall(self.canonical(text)) if w not in _STOPWORDS and not (len(w) == 1 and w != "i")
-        ]
-        return self._stem(tuple(words))
+        content = [w for w in words(self.canonical(text)) if w not in _STOPWORDS and not (len(w) == 1 and w != "i")]
+        return self._stem(tuple(content))
 
     def _stem_words(self, words: tuple[str, ...]) -> list[str]:
         return self._stemmer.stemWords(list(words))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from embeddings.model import same_model
+from embeddings.files import file_digest
+from embeddings.model import missing_folder, same_model
 from embeddings.vectors import HNSW_FILE
 from qa.corpus import corpus_files
 from qa.errors import IndexProblem
@@ -29,24 +28,6 @@ KINDS = ("flat", "hnsw")
 VERIFY_LIMIT = 256 * 1024 * 1024  # files up to this size are checked by digest at load, larger ones by size
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 FORCE = "archive-qa index --force"
-
-
-def file_digest(path: Path) -> str:
-    """The sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def fsync_path(path: Path) -> None:
-    """Flush one file or folder to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _stamp(path: Path) -> dict:
@@ -138,12 +119,10 @@ class Manifest:
         if not isinstance(raw, dict):
             raise damaged
         version = raw.get("format_version")
-        if not _whole(version) or version != FORMAT_VERSION:
-            raise IndexProblem(
-                f"the index in {folder.parent.parent} has format {version!r}; this version reads "
-                f"format {FORMAT_VERSION}",
-                FORCE,
-            )
+        if not _whole(version):
+            raise IndexProblem(f"{path} is damaged (its format_version {_short(version)} is not a whole number)", FORCE)
+        if version != FORMAT_VERSION:
+            raise IndexProblem(f"{path} has format {version}; this version reads format {FORMAT_VERSION}", FORCE)
         if not _well_formed(raw):
             raise damaged
         return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
@@ -151,6 +130,11 @@ class Manifest:
     def check(self, folder: Path, model: str) -> None:
         """Refuse a build of another model, or one with a file missing, truncated or changed since it was written."""
         if not same_model(self.model, model):
+            if missing_folder(model):  # rebuilding with it cannot work: say which model can
+                raise IndexProblem(
+                    f"the index was built with model {self.model!r}; the configured model {model!r} is a folder "
+                    f"that does not exist: choose {self.model!r} (--model or ARCHIVE_QA_MODEL) or an existing folder"
+                )
             raise IndexProblem(
                 f"the index was built with model {self.model!r}, not {model!r} (choose that model, or rebuild)",
                 f"archive-qa index --model {model}",
@@ -178,6 +162,17 @@ def _entry(value: object, timed: bool = False) -> bool:
     )
 
 
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _inside(name: str) -> bool:
+    """Whether a listed file name stays inside its build folder."""
+    parts = Path(name).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts
+
+
 def _well_formed(raw: dict) -> bool:
     """Whether a manifest has every field, of its type, and lists every file that loading reads."""
     files, corpus = raw.get("files"), raw.get("corpus_files")
@@ -195,6 +190,6 @@ def _well_formed(raw: dict) -> bool:
     return (
         needed <= files.keys()
         and any(name.startswith(f"{LEXICAL}/") for name in files)
-        and all(_entry(f) for f in files.values())
+        and all(_inside(name) and _entry(f) for name, f in files.items())
         and all(_entry(f, timed=True) for f in corpus.values())
     )

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from qa.assistant import MAX_QUESTION_CHARS, Filters, resolve_follow_up
 from archive_qa.cli import main
+from qa.assistant import MAX_QUESTION_CHARS, Filters, resolve_follow_up
 
 
 def _by_title(records, start):

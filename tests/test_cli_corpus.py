@@ -98,12 +98,12 @@ def test_check_reports_one_line_per_problem_and_fails(capsys: pytest.CaptureFixt
 
 
 def test_check_names_missing_paths_and_unknown_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    doc = write(tmp_path / "page.html", "<html></html>")
+    doc = write(tmp_path / "page.pdf", "%PDF-1.4")
     status, out, err = check(capsys, doc, tmp_path / "missing")
     assert status == 1
     assert out == ["0 records in all; no dates"]
     assert err == [
-        f"error: {doc}: unknown format '.html' (use .txt, .jsonl, .csv)",
+        f"error: {doc}: unknown format '.pdf' (use .txt, .html, .htm, .jsonl, .csv)",
         f"error: {tmp_path / 'missing'}: no such file or folder",
         "2 problem(s) found",
     ]
@@ -135,3 +135,27 @@ def test_python_m_qa_corpus_check_on_the_shipped_corpus_succeeds() -> None:
     result = run()
     assert (result.returncode, result.stderr) == (0, "")
     assert f"{SEED.relative_to(REPO)}: 10 records" in result.stdout.splitlines()
+
+
+def test_show_prints_every_field_of_each_record(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["corpus", "show", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Transcript of Meeting of the Political Bureau of the CC of Romanian Worker’s Party\n")
+    assert "  date: July 4, 1963 (day)\n" in out
+    assert f"  source: {SEED}:6" in out or "listing-page-17_docs-161-170.txt:6" in out
+
+
+def test_show_json_is_one_object_a_line_with_every_field(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["corpus", "show", "--json", str(SEED)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 10
+    assert rows[3]["title"] == "Memorandum of Conversation between Anastas Mikoyan and Mao Zedong"
+    assert rows[3]["date"] == "1949-02-06" and rows[3]["date_precision"] == "day"
+    assert {"id", "summary", "source", "full_text", "people", "listed_under"} <= set(rows[0])
+
+
+def test_show_reports_problems_in_one_line_each_and_exits_1(capsys, tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.jsonl", '{"title": "A", "date": "1949-13"}\n')
+    assert main(["corpus", "show", str(bad)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"error: {bad}:1:") and err[-1] == "1 problem(s) found"

@@ -1,4 +1,4 @@
-"""The embedding model (offline, normalised float32) and the FAISS vector index (flat and HNSW)."""
+"""Embedders (the real model offline, the model-free hashing one) and the FAISS vector index (flat and HNSW)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.model import BUNDLED_NAMES, Embedder, ModelError, resolve_model, same_model, text_key
+from embeddings import vectors
+from embeddings.errors import ArchiveQAError, ModelError
+from embeddings.hashing import HashingEmbedder, is_hashing
+from embeddings.model import BUNDLED_NAMES, Embedder, missing_folder, resolve_model, same_model, text_key
 from embeddings.vectors import HNSW_FILE, VectorIndex, choose_kind
+from embeddings.words import words
 
-# ---------------------------------------------------------------------------------------------- the model
+# ---------------------------------------------------------------------------------------------- model names
 
 
 def test_default_model_is_the_bundled_folder():
@@ -18,6 +22,47 @@ def test_default_model_is_the_bundled_folder():
     assert folder.is_dir() and (folder / "modules.json").is_file()
     assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == str(folder)
     assert resolve_model("/some/local/model") == "/some/local/model"
+    assert resolve_model("~/models/x") == str(Path.home() / "models" / "x")
+
+
+def test_text_key_depends_on_model_and_text():
+    key = text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
+    assert isinstance(key, bytes) and len(key) == 16
+    assert key == text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
+    assert key != text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin.")
+    assert key != text_key("/models/other", "Report, Kovalev to Stalin")
+    # the bundled model's two names are one model: its vectors are reused whichever name is configured
+    assert key == text_key("sentence-transformers/all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
+    assert all(same_model(name, BUNDLED_NAMES[0]) for name in BUNDLED_NAMES)
+    assert not same_model("all-MiniLM-L6-v2", "all-mpnet-base-v2")
+
+
+def test_a_missing_model_folder_is_told_apart_from_a_model_name(tmp_path):
+    assert missing_folder(str(tmp_path / "none")) and missing_folder("./no/such/folder") and missing_folder("~/no-such")
+    assert not missing_folder(str(tmp_path)) and not missing_folder("all-MiniLM-L6-v2")
+    assert not missing_folder("sentence-transformers/all-mpnet-base-v2")  # a hub name, not a path
+
+
+def test_a_model_folder_that_does_not_exist_says_so_in_one_line(tmp_path):
+    name = str(tmp_path / "no-such-model")
+    with pytest.raises(ModelError) as caught:
+        Embedder(name, cache=tmp_path)
+    assert isinstance(caught.value, ArchiveQAError)
+    assert str(caught.value) == (
+        f"model folder {name!r} does not exist: choose an existing sentence-transformers model folder, "
+        "or the bundled model all-MiniLM-L6-v2"
+    )
+
+
+@pytest.mark.slow  # imports sentence-transformers
+def test_a_model_name_not_in_the_local_cache_says_so_in_one_line(tmp_path):
+    with pytest.raises(ModelError) as caught:
+        Embedder("no-such-org/no-such-model-here", cache=tmp_path)
+    message = str(caught.value)
+    assert "'no-such-org/no-such-model-here' cannot be loaded offline" in message and "\n" not in message
+
+
+# ---------------------------------------------------------------------------------------------- the real model
 
 
 def test_vectors_are_normalised_float32(embedder):
@@ -44,27 +89,6 @@ def test_similar_texts_are_closer_than_unrelated_ones(embedder):
     assert loan @ credit > loan @ weather + 0.2
 
 
-def test_text_key_depends_on_model_and_text():
-    key = text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
-    assert isinstance(key, bytes) and len(key) == 16
-    assert key == text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
-    assert key != text_key("all-MiniLM-L6-v2", "Report, Kovalev to Stalin.")
-    assert key != text_key("/models/other", "Report, Kovalev to Stalin")
-    # the bundled model's two names are one model: its vectors are reused whichever name is configured
-    assert key == text_key("sentence-transformers/all-MiniLM-L6-v2", "Report, Kovalev to Stalin")
-    assert all(same_model(name, BUNDLED_NAMES[0]) for name in BUNDLED_NAMES)
-    assert not same_model("all-MiniLM-L6-v2", "all-mpnet-base-v2")
-
-
-@pytest.mark.parametrize("name", ["/nonexistent/path", "no-such-org/no-such-model-here"])
-def test_a_model_that_cannot_be_loaded_says_so_in_one_line(name):
-    with pytest.raises(ModelError) as caught:
-        Embedder(name)
-    message = str(caught.value)
-    assert name in message and "cannot be loaded offline" in message
-    assert "\n" not in message
-
-
 def test_another_model_from_a_local_folder(small_model_dir, embedder):
     other = Embedder(str(small_model_dir))
     assert other.dim == 128
@@ -72,6 +96,43 @@ def test_another_model_from_a_local_folder(small_model_dir, embedder):
     assert vectors.shape == (2, 128) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     assert text_key(str(small_model_dir), "a") != text_key(embedder.name, "a")
+
+
+# ---------------------------------------------------------------------------------------------- the hashing embedder
+
+
+def test_the_hashing_embedder_is_deterministic_and_normalised():
+    embedder = HashingEmbedder("hashing:64")
+    assert (embedder.name, embedder.dim, embedder.query_backend) == ("hashing:64", 64, "none")
+    vectors = embedder.encode(["Stalin and Mao", "the loan to China", "", "!!!"])
+    assert vectors.dtype == np.float32 and vectors.shape == (4, 64)
+    np.testing.assert_allclose(np.linalg.norm(vectors[:2], axis=1), 1.0, rtol=1e-5)
+    assert not vectors[2:].any()  # no words, no direction
+    again = HashingEmbedder("hashing:64")
+    assert np.array_equal(again.encode_query("Stalin and Mao"), vectors[0])
+    assert np.array_equal(embedder.encode_query("STALIN, and mao"), vectors[0])  # words, whatever their case
+
+
+def test_the_hashing_embedder_brings_texts_sharing_words_closer():
+    embedder = HashingEmbedder("hashing:256")
+    loan, credit, weather = embedder.encode(["the Soviet loan to China", "a loan to China", "rain in the Alps"])
+    assert loan @ credit > loan @ weather + 0.2
+
+
+@pytest.mark.parametrize("name", ["hashing:", "hashing:1", "hashing:x", "hashing:5000", "all-MiniLM-L6-v2"])
+def test_a_bad_hashing_name_is_refused(name):
+    with pytest.raises(ValueError, match="is not a hashing model name"):
+        HashingEmbedder(name)
+
+
+def test_a_word_is_a_run_of_letters_or_digits_in_any_script():
+    expected = ["Kovalev", "s", "cable", "no", "54755", "to", "Пекин", "1949"]
+    assert words("Kovalev's cable_no.54755 to Пекин, 1949!") == expected
+    assert words("") == words(" -- _ ") == []
+
+
+def test_hashing_names_are_told_apart():
+    assert is_hashing("hashing:64") and not is_hashing("all-MiniLM-L6-v2")
 
 
 # ---------------------------------------------------------------------------------------------- FAISS
@@ -116,8 +177,18 @@ def test_hnsw_finds_the_same_top_hits_and_survives_saving(tmp_path):
         assert loaded.search(rows[i], 3)[0].tolist() == hnsw.search(rows[i], 3)[0].tolist()
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
-def test_search_keeps_to_the_allowed_rows(kind):
+def test_a_flat_index_needs_no_file():
+    rows = _unit_rows(10)
+    loaded = VectorIndex.load(Path("/nonexistent"), "flat", rows)
+    assert loaded.kind == "flat" and loaded.count == 10 and loaded.search(rows[4], 1)[0].tolist() == [4]
+
+
+@pytest.mark.parametrize(("kind", "walk"), [("flat", False), ("hnsw", False), ("hnsw", True)])
+def test_search_keeps_to_the_allowed_rows(kind, walk, monkeypatch):
+    # a small allowed set is scored exactly; a large one (here: any, with the limits at 0) takes the graph walk
+    if walk:
+        monkeypatch.setattr(vectors, "EXACT_FILTER_ROWS", 0)
+        monkeypatch.setattr(vectors, "EXACT_FILTER_SHARE", 0.0)
     rows = _unit_rows(500, seed=2)
     index = VectorIndex.build(rows, kind)
     allowed = np.zeros(500, dtype=bool)
@@ -134,3 +205,4 @@ def test_k_larger_than_the_index_returns_every_row():
     positions, scores = VectorIndex.build(rows, "flat").search(rows[0], 50)
     assert sorted(positions.tolist()) == [0, 1, 2, 3] and positions[0] == 0
     assert VectorIndex.build(rows, "flat").search(rows[0], 0)[0].size == 0
+    assert VectorIndex.build(np.zeros((0, 32), dtype=np.float32), "flat").search(rows[0], 5)[0].size == 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.lexical import SHIPPED_ALIASES, AliasError, Analyzer, LexicalIndex, read_aliases
+from qa.errors import AliasError
+from qa.lexical import SHIPPED_ALIASES, Analyzer, LexicalIndex, read_aliases
 
 
 @pytest.fixture(scope="module")

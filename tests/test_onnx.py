@@ -1,11 +1,64 @@
-"""The ONNX fast path for questions gives the same vectors as the sentence-transformers model."""
+"""The ONNX fast path for questions: the same vectors as the sentence-transformers model, an export kept in the
+cache folder and checked by its digest, made again when damaged."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from index_helpers import truncate
+
+from embeddings.files import file_digest
+from embeddings.model import Embedder, resolve_model
+from embeddings.onnx import OnnxQueryEncoder, cache_dir, export_path, verified
+
+MODEL = "all-MiniLM-L6-v2"
+
+
+@pytest.fixture
+def bundled() -> str:
+    """The bundled model's folder (its files are read; the model is not loaded)."""
+    return resolve_model(MODEL)
+
+
+# ---------------------------------------------------------------------------------------------- the cache, no model
+
+
+def test_an_export_is_verified_by_the_digest_beside_it(tmp_path):
+    target = tmp_path / "model.onnx"
+    assert not verified(target)
+    target.write_bytes(b"an export")
+    assert not verified(target)  # no digest: made before digests, or killed before its digest was written
+    (tmp_path / "model.onnx.sha256").write_text(file_digest(target) + "\n", encoding="ascii")
+    assert verified(target)
+    target.write_bytes(b"an exporT")
+    assert not verified(target)
+
+
+def test_the_export_lives_in_the_configured_cache(own_cache, bundled):
+    target = export_path(bundled, own_cache)
+    assert target.parent == cache_dir(own_cache) == own_cache / "onnx" and target.suffix == ".onnx"
+
+
+def test_no_export_or_a_damaged_one_is_not_opened(own_cache, bundled):
+    assert OnnxQueryEncoder.from_folder(bundled, own_cache) is None
+    target = export_path(bundled, own_cache)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"not an onnx graph")
+    assert OnnxQueryEncoder.from_folder(bundled, own_cache) is None
+    (target.parent / f"{target.name}.sha256").write_text(file_digest(target), encoding="ascii")
+    assert OnnxQueryEncoder.from_folder(bundled, own_cache) is None  # whole, but not a graph onnxruntime opens
+
+
+# ---------------------------------------------------------------------------------------------- with the real model
 
 
 def test_questions_take_the_onnx_path(embedder):
     assert embedder.query_backend == "onnx"
+    assert verified(export_path(resolve_model(MODEL), embedder.cache))
 
 
 @pytest.mark.parametrize(
@@ -25,24 +78,37 @@ def test_onnx_vectors_match_the_model(embedder, question):
     assert abs(float(np.linalg.norm(fast)) - 1.0) < 1e-5
 
 
-def test_the_torch_path_is_used_when_asked(monkeypatch):
-    from embeddings.model import Embedder
-
-    monkeypatch.setenv("ARCHIVE_QA_QUERY_BACKEND", "torch")
-    plain = Embedder("all-MiniLM-L6-v2")
+@pytest.mark.slow  # loads the model a second time
+@pytest.mark.parametrize("cache", [True, False])
+def test_the_torch_path_is_used_when_asked_or_without_a_cache(own_cache, cache):
+    plain = Embedder(MODEL, query_backend="torch", cache=own_cache) if cache else Embedder(MODEL)
     assert plain.query_backend == "torch"
     assert plain.encode_query("Stalin").shape == (plain.dim,)
+    assert not cache_dir(own_cache).exists()
 
 
-def test_a_cached_export_answers_questions_without_loading_pytorch(embedder):
-    import subprocess
-    import sys
+def test_a_truncated_export_is_made_again(embedder, own_cache):
+    shutil.copytree(cache_dir(embedder.cache), cache_dir(own_cache))
+    target = export_path(resolve_model(MODEL), own_cache)
+    truncate(target)
+    assert OnnxQueryEncoder.from_folder(resolve_model(MODEL), own_cache) is None
+    healed = Embedder(MODEL, cache=own_cache)  # loads the model, exports again: not PyTorch for every question
+    assert healed.query_backend == "onnx" and verified(target)
+    question = "telegrams from Stalin to Mao"
+    assert np.abs(healed.encode_query(question) - embedder.encode_query(question)).max() < 1e-5
+    _answers_without_pytorch(own_cache)
 
-    assert embedder.query_backend == "onnx"  # the session's embedder has made the export by now
+
+def _answers_without_pytorch(cache) -> None:
+    """A new process opens the cached export with the tokenizers library alone: no PyTorch, no model load."""
     code = (
-        "import sys; from embeddings.model import Embedder; e = Embedder('all-MiniLM-L6-v2'); "
-        "v = e.encode_query('telegrams from Stalin to Mao'); "
+        "import sys; from embeddings.model import Embedder; "
+        f"e = Embedder({MODEL!r}, cache={str(cache)!r}); v = e.encode_query('telegrams from Stalin to Mao'); "
         "print(e.query_backend, e.dim, v.shape[0], 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["onnx", "384", "384", "False", "False"]
+
+
+def test_a_cached_export_answers_questions_without_loading_pytorch(embedder):
+    _answers_without_pytorch(embedder.cache)
