@@ -1,4 +1,4 @@
-"""eval/metrics.py: hand-computed tiny cases, and agreement with trec_eval (pytrec_eval) on a BEIR dataset."""
+"""The evaluation metrics: hand-computed tiny cases, and agreement with trec_eval (pytrec_eval) on a BEIR dataset."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import metrics
-from eval.beir import DatasetError, load_beir, read_qrels, write_corpus
+from archive_qa.evaluation import metrics
+from archive_qa.evaluation.beir import DatasetError, load_beir, read_qrels, write_corpus
 
 # ---------------------------------------------------------------------------------------------- by hand
 
@@ -77,6 +77,7 @@ def test_abstention_scores_by_hand():
 def test_percentile():
     assert metrics.percentile([1, 2, 3, 4], 50) == 2.5
     assert metrics.percentile([], 95) == 0.0
+    assert metrics.latency_scores([1, 2, 3, 4]) == {"latency_p50_ms": 2.5, "latency_p95_ms": pytest.approx(3.85)}
 
 
 # ---------------------------------------------------------------------------------------------- against trec_eval
@@ -180,6 +181,14 @@ def test_beir_loader_errors(tmp_path):
     bad.write_text("query-id\tcorpus-id\tscore\nq1\td1\n")
     with pytest.raises(DatasetError, match=r"bad\.tsv:2"):
         read_qrels(bad)
+    folder = write_synthetic_beir(tmp_path / "toy")
+    with (folder / "queries.jsonl").open("a") as f:
+        f.write('{"_id": "q99", "text": \n')
+    with pytest.raises(DatasetError, match=r"queries\.jsonl:27: not valid JSON"):
+        load_beir(folder)
+    (folder / "queries.jsonl").write_text('{"text": "no id"}\n')
+    with pytest.raises(DatasetError, match=r"queries\.jsonl:1: each line must be a JSON object with an '_id'"):
+        load_beir(folder)
 
 
 def test_metrics_agree_with_pytrec_eval_on_a_beir_dataset(tmp_path):
@@ -199,15 +208,14 @@ def test_metrics_agree_with_pytrec_eval_on_a_beir_dataset(tmp_path):
         assert round(means[name], 4) == round(expected, 4), name
 
 
-@pytest.mark.slow
-def test_beir_evaluation_indexes_with_the_project_code_and_scores_like_trec_eval(tmp_path, embedder, monkeypatch):
-    """`archive-qa eval --dataset`: a temporary index built by build_index, rankings from Assistant.ask."""
-    from qa.cli import main
+def test_beir_evaluation_indexes_with_the_project_code_and_scores_like_trec_eval(tmp_path):
+    """`archive-qa eval --dataset`: a temporary index built by ArchiveIndex.build (the model-free embedder),
+    rankings from Assistant.ask, scored as trec_eval scores them."""
+    from archive_qa.cli import main
 
-    monkeypatch.setattr("embeddings.model.Embedder", lambda name: embedder)
     folder = write_synthetic_beir(tmp_path / "toy")
     out = tmp_path / "report"
-    assert main(["eval", "--dataset", str(folder), "--out", str(out)]) == 0
+    assert main(["eval", "--dataset", str(folder), "--model", "hashing:64", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["kind"] == "beir" and report["config"]["records"] == 40
     assert (out / "recall_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

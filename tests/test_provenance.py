@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from eval.questions import load_questions
+from archive_qa.evaluation.questions import load_questions
 
 QUESTIONS = load_questions()
 CONNECTIVES = frozenset({"in", ":", "(", ")", "“", "”", '"', "…"})
@@ -57,27 +57,50 @@ def foreign_words(answer) -> list[tuple[int, str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def answers(assistant):
-    """Every eval question asked in hybrid mode, follow-ups with their predecessor's answer as history."""
+def provenance_problems(answer) -> list[str]:
+    """What is wrong with one answer's provenance: citations that do not match the sources, foreign words."""
+    if answer.abstained:
+        return [] if not _MARKER.search(answer.text) and not answer.sources else ["an abstention cites something"]
+    if not answer.sources or not all(s.cited for s in answer.sources):
+        return ["a listed source is not cited"]
+    if {int(n) for n in _MARKER.findall(answer.text)} != {s.n for s in answer.sources}:
+        return ["the text cites other sources than the listed ones"]
+    return [f"[{n}] {word!r} is not in its source" for n, word in foreign_words(answer)]
+
+
+def ask_all(assistant, mode: str) -> dict:
+    """Every eval question asked in one mode, follow-ups with their predecessor's answer as history."""
     out = {}
     for q in QUESTIONS:
         history = [out[q.follows]] if q.follows else []
-        out[q.id] = assistant.ask(q.question, history, mode="hybrid")
+        out[q.id] = assistant.ask(q.question, history, mode=mode)
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("qid", [q.id for q in QUESTIONS])
-def test_every_answer_word_comes_from_its_cited_source(answers, qid):
-    answer = answers[qid]
-    if answer.abstained:
-        assert not _MARKER.search(answer.text) and not answer.sources, "an abstention cites nothing"
-        return
-    assert answer.sources and all(s.cited for s in answer.sources)
-    cited = {int(n) for n in _MARKER.findall(answer.text)}
-    assert cited == {s.n for s in answer.sources}, "every listed source is cited in the text and no other"
-    assert foreign_words(answer) == [], answer.text
+def check_all(assistant, mode: str) -> tuple[int, dict[str, list[str]]]:
+    """How many of the questions were answered (not abstained on), and the provenance problems by question id."""
+    answers = ask_all(assistant, mode)
+    problems = {qid: p for qid, answer in answers.items() if (p := provenance_problems(answer))}
+    return sum(not a.abstained for a in answers.values()), problems
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_every_answer_word_comes_from_its_cited_source_model_free(
+    hashing_config, hashing_index, hashing_embedder, mode
+):
+    """The composition is the same whatever the embedder: checked on every question in every mode, model-free."""
+    from qa.assistant import Assistant
+
+    answered, problems = check_all(Assistant(hashing_config, index=hashing_index, embedder=hashing_embedder), mode)
+    assert answered >= len(QUESTIONS) // 3, "too few answers for the check to mean much"
+    assert problems == {}
+
+
+def test_every_answer_word_comes_from_its_cited_source(assistant):
+    """The shipped answers themselves: the real model, hybrid mode (slow: marked by the `assistant` fixture)."""
+    answered, problems = check_all(assistant, "hybrid")
+    assert answered >= len(QUESTIONS) // 2
+    assert problems == {}
 
 
 class _Record:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archive_qa.evaluation import metrics
-from archive_qa.evaluation.runner import RANK_DEPTH
+from archive_qa.evaluation.jsonl import read_rows
+from archive_qa.evaluation.runner import RANK_DEPTH, run_ranking, timed_ask
 from qa.config import Config
 from qa.errors import DataError
 
@@ -39,17 +39,10 @@ def _jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise DatasetError(f"{path}: missing (a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/)")
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or "_id" not in row:
-                raise DatasetError(f"{path}:{number}: each line must be a JSON object with an '_id'")
-            rows.append(row)
+    for where, row in read_rows(path, DatasetError, "the BEIR file"):
+        if not isinstance(row, dict) or "_id" not in row:
+            raise DatasetError(f"{where}: each line must be a JSON object with an '_id'")
+        rows.append(row)
     return rows
 
 
@@ -110,6 +103,8 @@ def evaluate_beir(
     from qa.build import default_embedder
     from qa.index import ArchiveIndex
 
+    queries = sorted(dataset.queries.items())[:max_queries] if max_queries else sorted(dataset.queries.items())
+    qrels = {q: dataset.qrels[q] for q, _ in queries}
     with tempfile.TemporaryDirectory(prefix="archive-qa-beir-", dir=workdir) as tmp:
         root = Path(tmp)
         write_corpus(dataset, root / "corpus" / f"{dataset.name}.jsonl")
@@ -117,33 +112,27 @@ def evaluate_beir(
         embedder = embedder or default_embedder(config)
         build = ArchiveIndex.build(config, embedder=embedder)
         assistant = Assistant(config, embedder=embedder)
+        runs = {mode: _run(assistant, queries, mode) for mode in modes}
+    return {
+        "kind": "beir",
+        "dataset": dataset.name,
+        "split": dataset.split,
+        "query_count": len(queries),
+        "config": {"model": config.model, "records": build.count, "k": RANK_DEPTH},
+        "modes": {
+            mode: {"retrieval": metrics.retrieval_metrics(ranking, qrels), "latency": metrics.latency_scores(ms)}
+            for mode, (ranking, ms) in runs.items()
+        },
+        "runs": {mode: ranking for mode, (ranking, _) in runs.items()},
+    }
 
-        queries = sorted(dataset.queries.items())[:max_queries] if max_queries else sorted(dataset.queries.items())
-        report_modes: dict[str, dict] = {}
-        runs: dict[str, dict[str, list[str]]] = {}
-        for mode in modes:
-            run: dict[str, list[str]] = {}
-            latencies = []
-            for qid, text in queries:
-                started = time.perf_counter()
-                answer = assistant.ask(text, k=RANK_DEPTH, mode=mode)
-                latencies.append(answer.timings.get("total_ms", (time.perf_counter() - started) * 1000))
-                run[qid] = [record_id for record_id, _ in answer.ranking[:RANK_DEPTH]]
-            qrels = {q: dataset.qrels[q] for q, _ in queries}
-            report_modes[mode] = {
-                "retrieval": metrics.retrieval_metrics(run, qrels),
-                "latency": {
-                    "latency_p50_ms": metrics.percentile(latencies, 50),
-                    "latency_p95_ms": metrics.percentile(latencies, 95),
-                },
-            }
-            runs[mode] = run
-        return {
-            "kind": "beir",
-            "dataset": dataset.name,
-            "split": dataset.split,
-            "query_count": len(queries),
-            "config": {"model": config.model, "records": build.count, "k": RANK_DEPTH},
-            "modes": report_modes,
-            "runs": runs,
-        }
+
+def _run(assistant, queries: list[tuple[str, str]], mode: str) -> tuple[dict[str, list[str]], list[float]]:
+    """Each query asked once: its ranking (the answer's first RANK_DEPTH record ids) and the latencies in ms."""
+    run: dict[str, list[str]] = {}
+    latencies = []
+    for qid, text in queries:
+        answer, latency_ms = timed_ask(assistant, text, k=RANK_DEPTH, mode=mode)
+        latencies.append(latency_ms)
+        run[qid] = run_ranking(answer)
+    return run, latencies

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive_qa.evaluation import metrics
+from archive_qa.evaluation.runner import run_questions
+from archive_qa.evaluation.tables import text_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,6 @@ def write_thresholds(thresholds: dict[str, float], path: Path) -> None:
 
 def calibrate_thresholds(assistant, questions, modes: Sequence[str]) -> tuple[dict[str, float], list[str]]:
     """Per mode, the threshold calibrated on the question set, with a table and the abstention it then gives."""
-    from archive_qa.evaluation.report import text_table
-    from archive_qa.evaluation.runner import run_questions
-
     before = dict(assistant.thresholds)
     results = run_questions(assistant, questions, modes)
     chosen: dict[str, float] = {}

@@ -93,6 +93,11 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else 0.0
 
 
+def latency_scores(latencies_ms: Sequence[float]) -> dict[str, float]:
+    """The median and 95th percentile of latencies in milliseconds, as reports name them."""
+    return {"latency_p50_ms": percentile(latencies_ms, 50), "latency_p95_ms": percentile(latencies_ms, 95)}
+
+
 def safe_ratio(numerator: float, denominator: float) -> float | None:
     """numerator / denominator, or None when the denominator is 0 (a metric with nothing to measure)."""
     return numerator / denominator if denominator else None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive_qa.evaluation.jsonl import read_rows
 from qa.errors import DataError
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
@@ -46,20 +46,9 @@ def normalise(text: str) -> str:
 
 def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[Question]:
     """Read and check a question set; raises QuestionSetError naming the first bad line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionSetError(f"{path}: cannot read the question set ({exc})") from None
     questions: list[Question] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QuestionSetError(f"{where}: not valid JSON ({exc.msg})") from None
+    for where, row in read_rows(path, QuestionSetError, "the question set"):
         q = _question(row, where)
         if q.id in seen:
             raise QuestionSetError(f"{where}: id {q.id!r} is used twice")
@@ -73,8 +62,29 @@ def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[Question]:
 
 
 def _question(row: object, where: str) -> Question:
+    """One line's question, checked: its fields, then whether they agree with each other."""
     if not isinstance(row, dict):
         raise QuestionSetError(f"{where}: each line must be a JSON object")
+    _check_fields(row, where)
+    relevant, contains, answerable = row.get("relevant", []), row.get("answer_contains", []), row.get("answerable")
+    if answerable and not relevant:
+        raise QuestionSetError(f"{where}: an answerable question needs at least one relevant record id")
+    if not answerable and (relevant or contains):
+        raise QuestionSetError(f"{where}: an unanswerable question has no relevant records or required words")
+    return Question(
+        id=row["id"],
+        question=row["question"],
+        category=row["category"],
+        answerable=answerable,
+        relevant=tuple(relevant),
+        answer_contains=tuple(contains),
+        follows=row.get("follows"),
+        filters=row.get("filters"),
+    )
+
+
+def _check_fields(row: dict, where: str) -> None:
+    """Each field known and of its type (the schema in eval/README.md)."""
     unknown = set(row) - _KEYS
     if unknown:
         raise QuestionSetError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -83,31 +93,14 @@ def _question(row: object, where: str) -> Question:
             raise QuestionSetError(f"{where}: field {key!r} must be non-empty text")
     if not re.fullmatch(r"[\w.-]+", row["id"]):
         raise QuestionSetError(f"{where}: id {row['id']!r} may hold only letters, digits, '.', '_' and '-'")
-    relevant = row.get("relevant", [])
-    contains = row.get("answer_contains", [])
-    for key, value in (("relevant", relevant), ("answer_contains", contains)):
+    for key in ("relevant", "answer_contains"):
+        value = row.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise QuestionSetError(f"{where}: field {key!r} must be a list of non-empty strings")
-    answerable = row.get("answerable")
-    if not isinstance(answerable, bool):
+    if not isinstance(row.get("answerable"), bool):
         raise QuestionSetError(f"{where}: field 'answerable' must be true or false")
-    if answerable and not relevant:
-        raise QuestionSetError(f"{where}: an answerable question needs at least one relevant record id")
-    if not answerable and (relevant or contains):
-        raise QuestionSetError(f"{where}: an unanswerable question has no relevant records or required words")
-    follows = row.get("follows")
-    if follows is not None and not isinstance(follows, str):
+    if row.get("follows") is not None and not isinstance(row["follows"], str):
         raise QuestionSetError(f"{where}: field 'follows' must be a question id")
     filters = row.get("filters")
     if filters is not None and (not isinstance(filters, dict) or set(filters) - _FILTER_KEYS):
         raise QuestionSetError(f"{where}: field 'filters' must be an object with keys among {sorted(_FILTER_KEYS)}")
-    return Question(
-        id=row["id"],
-        question=row["question"],
-        category=row["category"],
-        answerable=answerable,
-        relevant=tuple(relevant),
-        answer_contains=tuple(contains),
-        follows=follows,
-        filters=filters,
-    )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archive_qa.evaluation.runner import is_failure
+from archive_qa.evaluation.tables import markdown_table, text_table
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -25,26 +26,6 @@ ANSWER_COLUMNS = (
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms")
 
 
-def _fmt(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
-    return str(value)
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-    return lines
-
-
-def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    cells = [list(header)] + [[_fmt(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-
-
 def flat_metrics(report: dict) -> dict[str, dict[str, float | None]]:
     """Per mode, every headline metric in one flat mapping (retrieval, then answers when present)."""
     out: dict[str, dict[str, float | None]] = {}
@@ -58,33 +39,32 @@ def flat_metrics(report: dict) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def failing(report: dict, mode: str) -> dict[str, list[str]]:
+    """The questions of one mode whose problems are failures (more than a lower ranking), with their problems."""
+    return {q: p for q, p in report["modes"][mode].get("problems", {}).items() if is_failure(p)}
+
+
 def summary(report: dict) -> str:
     """The report as plain text for the terminal."""
     modes = list(report["modes"])
-    lines = [_title(report), ""]
-    lines += text_table(
-        ["mode", *RETRIEVAL_COLUMNS], [[m, *_row(report, m, "retrieval", RETRIEVAL_COLUMNS)] for m in modes]
-    )
-    if report.get("kind") == "questions":
-        lines += [""]
-        lines += text_table(
-            ["mode", *ANSWER_COLUMNS], [[m, *_row(report, m, "answers", ANSWER_COLUMNS)] for m in modes]
-        )
-        for mode in modes:
-            failing = {q: p for q, p in report["modes"][mode]["problems"].items() if is_failure(p)}
-            lines += ["", f"{mode}: {len(failing)} failing question(s)"]
-            lines += [f"  {q}: {'; '.join(x for x in p if not x.startswith('ranking:'))}" for q, p in failing.items()]
-    else:
-        lines += [""]
-        lines += text_table(
-            ["mode", *LOWER_IS_BETTER], [[m, *_row(report, m, "latency", LOWER_IS_BETTER)] for m in modes]
-        )
+    lines = [_title(report), "", *text_table(*_section(report, "retrieval", RETRIEVAL_COLUMNS)), ""]
+    if report.get("kind") != "questions":
+        return "\n".join(lines + text_table(*_section(report, "latency", LOWER_IS_BETTER)))
+    lines += text_table(*_section(report, "answers", ANSWER_COLUMNS))
+    for mode in modes:
+        failures = failing(report, mode)
+        lines += ["", f"{mode}: {len(failures)} failing question(s)"]
+        lines += [f"  {q}: {'; '.join(x for x in p if not x.startswith('ranking:'))}" for q, p in failures.items()]
     return "\n".join(lines)
 
 
-def _row(report: dict, mode: str, section: str, columns: Sequence[str]) -> list[object]:
-    values = report["modes"][mode].get(section, {})
-    return [values.get(c) for c in columns]
+def _section(report: dict, section: str, columns: Sequence[str]) -> tuple[list[str], list[list[object]]]:
+    """A table's header and rows: one row a mode, the section's values in the columns' order."""
+    rows = []
+    for mode, scores in report["modes"].items():
+        values = scores.get(section, {})
+        rows.append([mode, *(values.get(c) for c in columns)])
+    return ["mode", *columns], rows
 
 
 def _title(report: dict) -> str:
@@ -102,57 +82,60 @@ def _title(report: dict) -> str:
 
 def markdown(report: dict, plot: str | None = PLOT_PNG) -> str:
     """The Markdown report: setup, metric tables, the plot, per-category scores and failing questions."""
-    modes = list(report["modes"])
     lines = ["# Archive QA evaluation", "", _title(report) + ".", ""]
     if report.get("created"):
         lines += [f"Run {report['created']}.", ""]
-    lines += ["## Retrieval", ""]
-    lines += _table(
-        ["mode", *RETRIEVAL_COLUMNS], [[m, *_row(report, m, "retrieval", RETRIEVAL_COLUMNS)] for m in modes]
-    )
-    lines += [""]
+    lines += ["## Retrieval", "", *markdown_table(*_section(report, "retrieval", RETRIEVAL_COLUMNS)), ""]
     if plot:
         lines += [f"![Recall@k per retrieval mode]({plot})", ""]
     if report.get("kind") != "questions":
-        lines += ["## Latency", ""]
-        lines += _table(["mode", *LOWER_IS_BETTER], [[m, *_row(report, m, "latency", LOWER_IS_BETTER)] for m in modes])
+        lines += ["## Latency", "", *markdown_table(*_section(report, "latency", LOWER_IS_BETTER))]
         return "\n".join(lines) + "\n"
+    return "\n".join(lines + _answers(report) + _categories(report) + _failing_questions(report))
+
+
+def _answers(report: dict) -> list[str]:
+    header, rows = _section(report, "answers", ANSWER_COLUMNS)
     thresholds = report["config"].get("thresholds", {})
-    lines += ["## Answers", ""]
-    lines += _table(
-        ["mode", "threshold", *ANSWER_COLUMNS],
-        [[m, thresholds.get(m), *_row(report, m, "answers", ANSWER_COLUMNS)] for m in modes],
-    )
-    lines += [
+    rows = [[row[0], thresholds.get(row[0]), *row[1:]] for row in rows]
+    return [
+        "## Answers",
+        "",
+        *markdown_table([header[0], "threshold", *header[1:]], rows),
         "",
         "Abstention precision and recall treat abstaining as the positive class. Citation precision is over "
         "answered answerable questions; the keyword hit rate over answerable ones (an abstention hits nothing). "
         "Latencies are `Assistant.ask` totals in milliseconds.",
         "",
-        "## By category",
-        "",
     ]
-    categories = list(dict.fromkeys(c for m in modes for c in report["modes"][m]["categories"]))
+
+
+def _categories(report: dict) -> list[str]:
+    modes = report["modes"]
+    categories = list(dict.fromkeys(c for scores in modes.values() for c in scores["categories"]))
     header = ["category", "questions"] + [f"{m} {c}" for m in modes for c in ("recall@5", "mrr@10", "abstention ok")]
     rows = []
     for category in categories:
-        first = report["modes"][modes[0]]["categories"].get(category, {})
+        first = next(iter(modes.values()))["categories"].get(category, {})
         row: list[object] = [category, first.get("questions")]
-        for m in modes:
-            c = report["modes"][m]["categories"].get(category, {})
+        for scores in modes.values():
+            c = scores["categories"].get(category, {})
             row += [c.get("recall@5"), c.get("mrr@10"), c.get("abstention_accuracy")]
         rows.append(row)
-    lines += _table(header, rows)
-    lines += ["", "## Failing questions", ""]
-    outcomes = {m: {o["id"]: o for o in report["outcomes"][m]} for m in modes}
-    for mode in modes:
-        failing = {q: p for q, p in report["modes"][mode]["problems"].items() if is_failure(p)}
-        lines += [f"### {mode}: {len(failing)}", ""]
-        for qid, problems in failing.items():
-            o = outcomes[mode][qid]
+    return ["## By category", "", *markdown_table(header, rows), ""]
+
+
+def _failing_questions(report: dict) -> list[str]:
+    lines = ["## Failing questions", ""]
+    for mode in report["modes"]:
+        outcomes = {o["id"]: o for o in report["outcomes"][mode]}
+        failures = failing(report, mode)
+        lines += [f"### {mode}: {len(failures)}", ""]
+        for qid, problems in failures.items():
+            o = outcomes[qid]
             lines.append(f"- **{qid}** ({o['category']}) {_escape(o['resolved_question'])} — {'; '.join(problems)}")
         lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def _escape(text: str) -> str:
@@ -214,25 +197,31 @@ def compare(old: dict, new: dict, *, tolerance: float = 0.005) -> tuple[str, lis
     Latency changes are shown but never counted as regressions: they depend on the machine.
     """
     a, b = flat_metrics(old), flat_metrics(new)
-    lines = ["| mode | metric | before | after | change |", "|---|---|---|---|---|"]
+    rows: list[list[object]] = []
     regressions: list[str] = []
     for mode in [m for m in b if m in a]:
         for metric in b[mode]:
             before, after = a[mode].get(metric), b[mode].get(metric)
             if before is None and after is None:
                 continue
-            change = after - before if before is not None and after is not None else None
-            mark = ""
-            if change is not None and metric not in LOWER_IS_BETTER and change < -tolerance:
-                mark = " ▼"
+            change, mark = _change(before, after, metric, tolerance)
+            if mark == " ▼":
                 regressions.append(f"{mode} {metric}: {before:.3f} → {after:.3f}")
-            elif change is not None and metric not in LOWER_IS_BETTER and change > tolerance:
-                mark = " ▲"
-            shown = "—" if change is None else f"{change:+.3f}" if abs(change) < 10 else f"{change:+.1f}"
-            lines.append(f"| {mode} | {metric} | {_fmt(before)} | {_fmt(after)} | {shown}{mark} |")
-    for mode in [m for m in b if m in a and "problems" in new["modes"][m] and "problems" in old["modes"][m]]:
-        was = {q for q, p in old["modes"][mode]["problems"].items() if is_failure(p)}
-        now = {q for q, p in new["modes"][mode]["problems"].items() if is_failure(p)}
-        if now - was or was - now:
+            rows.append([mode, metric, before, after, change + mark])
+    lines = markdown_table(["mode", "metric", "before", "after", "change"], rows)
+    for mode in [m for m in b if m in a and "problems" in old["modes"][m] and "problems" in new["modes"][m]]:
+        was, now = set(failing(old, mode)), set(failing(new, mode))
+        if now != was:
             lines += ["", f"{mode}: newly failing {sorted(now - was) or '—'}; now passing {sorted(was - now) or '—'}"]
     return "\n".join(lines), regressions
+
+
+def _change(before: float | None, after: float | None, metric: str, tolerance: float) -> tuple[str, str]:
+    """The change of one metric as shown, and its mark: ▼ a quality metric fell, ▲ it rose (beyond the tolerance)."""
+    if before is None or after is None:
+        return "—", ""
+    change = after - before
+    shown = f"{change:+.3f}" if abs(change) < 10 else f"{change:+.1f}"
+    if metric in LOWER_IS_BETTER or abs(change) <= tolerance:
+        return shown, ""
+    return shown, " ▼" if change < 0 else " ▲"

@@ -54,87 +54,114 @@ def run_questions(
     modes = list(modes)
     if modes:
         assistant.ask("warm-up question about the collection", mode=modes[0])
-    results: dict[str, list[Outcome]] = {}
-    for mode in modes:
-        answers: dict[str, object] = {}
-        outcomes: list[Outcome] = []
-        for q in questions:
-            history = [answers[q.follows]] if q.follows else []
-            filters = _filters(q)
-            started = time.perf_counter()
-            answer = assistant.ask(q.question, history, filters, k=k, mode=mode)
-            wall_ms = (time.perf_counter() - started) * 1000
-            answers[q.id] = answer
-            hits = q.keyword_hits(answer.text) if not answer.abstained else [False] * len(q.answer_contains)
-            outcomes.append(
-                Outcome(
-                    id=q.id,
-                    category=q.category,
-                    answerable=q.answerable,
-                    resolved_question=answer.resolved_question,
-                    ranking=[record_id for record_id, _ in answer.ranking[:RANK_DEPTH]],
-                    abstained=bool(answer.abstained),
-                    evidence=float(answer.evidence),
-                    threshold=float(assistant.thresholds[mode]),
-                    cited=[s.record.id for s in answer.sources],
-                    text=answer.text,
-                    latency_ms=float(answer.timings.get("total_ms", wall_ms)),
-                    keywords_missing=[p for p, hit in zip(q.answer_contains, hits, strict=True) if not hit],
-                    notice=answer.notice,
-                    error=answer.error,
-                )
-            )
-        results[mode] = outcomes
-    return results
+    return {mode: _run_mode(assistant, questions, mode, k) for mode in modes}
+
+
+def _run_mode(assistant, questions: Sequence[Question], mode: str, k: int | None) -> list[Outcome]:
+    answers: dict[str, object] = {}
+    outcomes: list[Outcome] = []
+    for q in questions:
+        history = [answers[q.follows]] if q.follows else []
+        answer, latency_ms = timed_ask(assistant, q.question, history, _filters(q), k=k, mode=mode)
+        answers[q.id] = answer
+        outcomes.append(_outcome(q, answer, float(assistant.thresholds[mode]), latency_ms))
+    return outcomes
+
+
+def timed_ask(assistant, question: str, *args, **kwargs) -> tuple:
+    """The answer to one question and its latency in ms: the assistant's own total, else the wall-clock time."""
+    started = time.perf_counter()
+    answer = assistant.ask(question, *args, **kwargs)
+    return answer, float(answer.timings.get("total_ms", (time.perf_counter() - started) * 1000))
+
+
+def run_ranking(answer) -> list[str]:
+    """The ranking an answer was built from, as a run to score: its first RANK_DEPTH record ids."""
+    return [record_id for record_id, _ in answer.ranking[:RANK_DEPTH]]
+
+
+def _outcome(q: Question, answer, threshold: float, latency_ms: float) -> Outcome:
+    """What one answer is scored on."""
+    hits = q.keyword_hits(answer.text) if not answer.abstained else [False] * len(q.answer_contains)
+    return Outcome(
+        id=q.id,
+        category=q.category,
+        answerable=q.answerable,
+        resolved_question=answer.resolved_question,
+        ranking=run_ranking(answer),
+        abstained=bool(answer.abstained),
+        evidence=float(answer.evidence),
+        threshold=threshold,
+        cited=[s.record.id for s in answer.sources],
+        text=answer.text,
+        latency_ms=latency_ms,
+        keywords_missing=[p for p, hit in zip(q.answer_contains, hits, strict=True) if not hit],
+        notice=answer.notice,
+        error=answer.error,
+    )
 
 
 def score_mode(outcomes: Sequence[Outcome], questions: Sequence[Question], k: int) -> dict:
     """Retrieval, answer and per-category metrics of one mode, and the problems of each question."""
     by_id = {q.id: q for q in questions}
     answerable = [o for o in outcomes if o.answerable]
-    runs = {o.id: o.ranking for o in answerable}
-    qrels = {o.id: by_id[o.id].relevant for o in answerable}
-    retrieval = metrics.retrieval_metrics(runs, qrels)
-    abstention = metrics.abstention_scores([o.abstained for o in outcomes], [o.answerable for o in outcomes])
-    answered = [o for o in answerable if not o.abstained and o.cited]
-    citation = [len(set(o.cited) & set(by_id[o.id].relevant)) / len(o.cited) for o in answered]
-    keyword = [
+    return {
+        "retrieval": _retrieval(answerable, by_id),
+        "answers": _answer_scores(outcomes, by_id),
+        "categories": {
+            category: _category_scores([o for o in outcomes if o.category == category], by_id)
+            for category in dict.fromkeys(o.category for o in outcomes)
+        },
+        "problems": {o.id: p for o in outcomes if (p := diagnose(o, by_id[o.id], k))},
+    }
+
+
+def _retrieval(answerable: Sequence[Outcome], by_id: dict[str, Question]) -> dict[str, float]:
+    """Ranking metrics over answerable questions: each outcome's ranking against its question's relevant records."""
+    return metrics.retrieval_metrics(
+        {o.id: o.ranking for o in answerable}, {o.id: by_id[o.id].relevant for o in answerable}
+    )
+
+
+def _keyword_hit_rate(answerable: Sequence[Outcome], by_id: dict[str, Question]) -> float | None:
+    """The mean share of required phrases found, over answerable questions that require some."""
+    rates = [
         1 - len(o.keywords_missing) / len(by_id[o.id].answer_contains)
         for o in answerable
         if by_id[o.id].answer_contains
     ]
+    return sum(rates) / len(rates) if rates else None
+
+
+def _answer_scores(outcomes: Sequence[Outcome], by_id: dict[str, Question]) -> dict:
+    """Abstention, citation precision, keyword hit rate and latency of one mode."""
+    abstention = metrics.abstention_scores([o.abstained for o in outcomes], [o.answerable for o in outcomes])
+    answerable = [o for o in outcomes if o.answerable]
+    answered = [o for o in answerable if not o.abstained and o.cited]
+    citation = [len(set(o.cited) & set(by_id[o.id].relevant)) / len(o.cited) for o in answered]
     latencies = [o.latency_ms for o in outcomes if o.error is None]
-    answers = {
+    return {
         "abstention_precision": abstention["precision"],
         "abstention_recall": abstention["recall"],
         "abstention_accuracy": abstention["accuracy"],
         "abstention_balanced_accuracy": abstention["balanced_accuracy"],
         "citation_precision": sum(citation) / len(citation) if citation else None,
-        "keyword_hit_rate": sum(keyword) / len(keyword) if keyword else None,
+        "keyword_hit_rate": _keyword_hit_rate(answerable, by_id),
         "answered_answerable": len(answered),
-        "latency_p50_ms": metrics.percentile(latencies, 50),
-        "latency_p95_ms": metrics.percentile(latencies, 95),
+        **metrics.latency_scores(latencies),
     }
-    categories: dict[str, dict] = {}
-    for category in dict.fromkeys(o.category for o in outcomes):
-        members = [o for o in outcomes if o.category == category]
-        judged = [o for o in members if o.answerable]
-        row: dict = {"questions": len(members)}
-        if judged:
-            scores = metrics.retrieval_metrics(
-                {o.id: o.ranking for o in judged}, {o.id: by_id[o.id].relevant for o in judged}
-            )
-            row.update({"recall@5": scores["recall@5"], "mrr@10": scores["mrr@10"]})
-            kw = [
-                1 - len(o.keywords_missing) / len(by_id[o.id].answer_contains)
-                for o in judged
-                if by_id[o.id].answer_contains
-            ]
-            row["keyword_hit_rate"] = sum(kw) / len(kw) if kw else None
-        row["abstention_accuracy"] = sum(o.abstained != o.answerable for o in members) / len(members)
-        categories[category] = row
-    problems = {o.id: p for o in outcomes if (p := diagnose(o, by_id[o.id], k))}
-    return {"retrieval": retrieval, "answers": answers, "categories": categories, "problems": problems}
+
+
+def _category_scores(members: Sequence[Outcome], by_id: dict[str, Question]) -> dict:
+    """Recall@5, MRR@10 and keyword hit rate (over its answerable questions) and abstention accuracy of a category."""
+    judged = [o for o in members if o.answerable]
+    row: dict = {"questions": len(members)}
+    if judged:
+        scores = _retrieval(judged, by_id)
+        row.update({"recall@5": scores["recall@5"], "mrr@10": scores["mrr@10"]})
+        row["keyword_hit_rate"] = _keyword_hit_rate(judged, by_id)
+    row["abstention_accuracy"] = sum(o.abstained != o.answerable for o in members) / len(members)
+    return row
 
 
 def diagnose(o: Outcome, q: Question, k: int) -> list[str]:
