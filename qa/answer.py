@@ -27,8 +27,10 @@ def split_sentences(summary: str) -> tuple[str, ...]:
     sentences: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(summary):
-        before = summary[start : m.start()].split()
-        last = before[-1].lower().rstrip(".") if before else ""
+        # The word before the boundary, found by looking back from it (not by re-splitting the sentence so far,
+        # which made a summary of many initials quadratic).
+        word_start = max(summary.rfind(" ", start, m.start()), summary.rfind("\n", start, m.start()), start - 1)
+        last = summary[word_start + 1 : m.start()].strip().lower().rstrip(".")
         if m.group(1) == "." and (last in _ABBREVIATIONS or len(last) == 1 or re.fullmatch(r"(\w\.)+\w?", last)):
             continue
         sentences.append(summary[start : m.end(1)].strip())
