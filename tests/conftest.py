@@ -37,13 +37,17 @@ def hashing_embedder():
 @pytest.fixture(scope="session")
 def hashing_config(tmp_path_factory, hashing_embedder):
     """A configuration whose index is built from a copy of the shipped corpus with the model-free embedder."""
+    return _shipped_build(tmp_path_factory.mktemp("shipped-hashing"), hashing_embedder)
+
+
+def _shipped_build(root: Path, embedder):
+    """A copy of the shipped corpus under `root`, indexed with `embedder`; its configuration."""
     from qa.config import Config
     from qa.index import ArchiveIndex
 
-    root = tmp_path_factory.mktemp("shipped-hashing")
     shutil.copytree(SHIPPED_CORPUS, root / "corpus")
-    config = Config(corpus=root / "corpus", index=root / "index", model=HASHING, cache=root / "cache")
-    ArchiveIndex.build(config, embedder=hashing_embedder)
+    config = Config(corpus=root / "corpus", index=root / "index", model=embedder.name, cache=root / "cache")
+    ArchiveIndex.build(config, embedder=embedder)
     return config
 
 
@@ -65,14 +69,7 @@ def embedder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def shipped_config(tmp_path_factory, embedder):
     """A configuration whose index is built from a copy of the shipped corpus (read-only to tests)."""
-    from qa.config import Config
-    from qa.index import ArchiveIndex
-
-    root = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(SHIPPED_CORPUS, root / "corpus")
-    config = Config(corpus=root / "corpus", index=root / "index", cache=root / "cache")
-    ArchiveIndex.build(config, embedder=embedder)
-    return config
+    return _shipped_build(tmp_path_factory.mktemp("shipped"), embedder)
 
 
 @pytest.fixture(scope="session")
@@ -127,25 +124,25 @@ def counting_embedder(embedder):
 @pytest.fixture
 def shipped_copy(tmp_path, shipped_config):
     """A writable copy of the shipped corpus and of its built index, for tests that change or damage them."""
-    from qa.config import Config
-
-    shutil.copytree(shipped_config.corpus, tmp_path / "corpus")  # copy2 keeps sizes and times: the index is fresh
-    for path in (tmp_path / "corpus").rglob("*"):
-        path.chmod(path.stat().st_mode | 0o200)
-    shutil.copytree(shipped_config.index_dir, tmp_path / "index", symlinks=True)
-    return Config(corpus=tmp_path / "corpus", index=tmp_path / "index", cache=shipped_config.cache)
+    return _writable_copy(tmp_path, shipped_config)
 
 
 @pytest.fixture
 def hashing_copy(tmp_path, hashing_config):
     """A writable copy of the shipped corpus and of its model-free index, for tests that change or damage them."""
+    return _writable_copy(tmp_path, hashing_config)
+
+
+def _writable_copy(tmp_path: Path, config):
+    """Corpus and index copied under tmp_path (a copy has new change times: the corpus reads as touched, not
+    changed, so loading works and the first build rewrites the index without encoding anything)."""
     from dataclasses import replace
 
-    shutil.copytree(hashing_config.corpus, tmp_path / "corpus")
+    shutil.copytree(config.corpus, tmp_path / "corpus")
     for path in (tmp_path / "corpus").rglob("*"):
         path.chmod(path.stat().st_mode | 0o200)
-    shutil.copytree(hashing_config.index_dir, tmp_path / "index", symlinks=True)
-    return replace(hashing_config, corpus=tmp_path / "corpus", index=tmp_path / "index")
+    shutil.copytree(config.index_dir, tmp_path / "index", symlinks=True)
+    return replace(config, corpus=tmp_path / "corpus", index=tmp_path / "index")
 
 
 @pytest.fixture(scope="session")
