@@ -1,60 +1,76 @@
 """The chat page: ask the collection, read cited answers and their sources (`make run`, or `streamlit run app.py`).
 
-Thin on purpose: answering, filtering, index checks and the text shown all come from qa/; this file lays
-them out. Corpus and user text is only ever shown escaped (qa.text.escape_markdown) or as code, never as HTML.
+Layout only: answering, filtering, index checks, the collection's overview and every text shown come from qa/;
+this file places them, keeps the conversation in the session and loads the model and index once per process.
+Corpus and user text is only ever shown escaped (qa.text.escape_markdown) or as code, never as HTML.
 The corpus and index come from ARCHIVE_QA_* environment variables (qa.config.Config.from_env).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import replace
-from datetime import datetime
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import altair as alt
+import streamlit as st
 
-import altair as alt  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from qa.assistant import Assistant, Filters  # noqa: E402
-from qa.config import MODES, Config, ConfigError  # noqa: E402
-from qa.index import CURRENT, ArchiveIndex, IndexProblem, corpus_changes  # noqa: E402
-from qa.text import (  # noqa: E402
+from qa import runtime
+from qa.assistant import Assistant, Filters
+from qa.build import default_embedder
+from qa.collection import Overview, example_questions, overview, status_line, year_filters
+from qa.config import MODES, Config
+from qa.errors import ArchiveQAError
+from qa.index import ArchiveIndex
+from qa.manifest import CURRENT
+from qa.text import (
+    MODE_LABELS,
+    answer_footer,
     answer_markdown,
+    answer_notes,
     archive_link,
     citation_list,
     conversation_markdown,
-    documents_per_year,
     escape_markdown,
+    first_upper,
+    inferred_date,
     source_details,
     source_heading,
     timeline_rows,
+    undated_note,
 )
 
-# Questions the shipped corpus answers well; only those the loaded collection answers are offered.
-EXAMPLES = (
-    "What did Stalin tell Mao about the economic situation in China?",
-    "What did Mikoyan and Mao Zedong discuss in 1949?",
-    "How did the Romanian party react to the tension between China and the Soviet Union?",
-)
+CHAT = "chat"  # the chat fragment's key: a question reruns it by this name (st.rerun(CHAT) in a widget callback)
 # After an answer is sent, the page around it is redrawn by a full rerun; waiting this long first lets the
-# browser draw the answer before the whole page arrives again (tests/test_browser.py, idle machine: without
-# the pause the whole answer was on screen in a median 340-380 ms, with it 175-225 ms).
+# browser draw the answer before the whole page arrives again (tests/test_browser.py, 2 cores under load: the
+# whole answer on screen in a median 200-275 ms without the pause, 140-180 ms with it).
 REDRAW_PAUSE_S = 0.3
-MODE_LABELS = {"hybrid": "Hybrid: meaning and words", "dense": "Meaning only (dense)", "bm25": "Exact words (BM25)"}
+INTRO = (
+    " Ask a question in plain English: every sentence of an answer is quoted from a document summary and "
+    "numbered, like \\[1\\], after the source it comes from. When the collection does not cover a question, "
+    "the page says so."
+)
 
 
 # ---------------------------------------------------------------------------------------------- loading, once
 
 
 @st.cache_resource(show_spinner=False)
-def load_embedder(model: str):
-    from embeddings.model import Embedder
+def start() -> None:
+    """Process-wide settings (offline model hub, search threads), once per server process."""
+    runtime.start()
 
-    return Embedder(model)
+
+@st.cache_resource(show_spinner=False)
+def load_embedder(model_key: str, _config: Config):
+    """The configured model (the key names model, question backend and cache)."""
+    return default_embedder(_config)
+
+
+def embedder(config: Config):
+    """The configured model, loaded once per process."""
+    return load_embedder(f"{config.model}|{config.query_backend}|{config.cache}", config)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -65,38 +81,27 @@ def load_index(key: str, _config: Config) -> ArchiveIndex:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_assistant(key: str, _config: Config) -> Assistant:
-    assistant = Assistant(_config, index=load_index(key, _config), embedder=load_embedder(_config.model))
-    assistant.warm_up()  # the first question of a process pays for lazy set-up; pay it here
+    """The assistant over one build, warmed up: the first question of the process pays nothing extra."""
+    assistant = Assistant(_config, index=load_index(key, _config), embedder=embedder(_config))
+    assistant.warm_up()
     timeline_template()  # and Altair's first chart (~0.4 s)
+    # Streamlit collects garbage after every run, and a question's callback ends one run before the chat fragment's
+    # starts: with PyTorch loaded a full collection takes ~300 ms. The objects loaded so far live as long as the
+    # process, so they are moved out of the collector's sight (later ones, such as answers, are still collected).
+    gc.freeze()
     return assistant
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def overview(key: str, _index: ArchiveIndex) -> dict:
-    """What the collection is: counts, date span, collection names (read once per build)."""
-    dates = _index.dates
-    dated = dates[dates[:, 0] > 0]
-    names = sorted({r.collection for r in _index.records if r.collection}) if _index.count <= 50_000 else []
-    return {
-        "count": _index.count,
-        "undated": int(len(dates) - len(dated)),
-        "first_year": int(dated[:, 0].min()) // 10000 if len(dated) else None,
-        "last_year": int(dated[:, 1].max()) // 10000 if len(dated) else None,
-        "collections": names,
-        "per_year": documents_per_year(dates),
-        "model": _index.manifest.get("model", ""),
-        "built_at": _index.manifest.get("built_at", ""),
-    }
+def load_overview(key: str, _index: ArchiveIndex) -> Overview:
+    """The collection at a glance, read once per build."""
+    return overview(_index)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def example_questions(key: str, _assistant: Assistant) -> list[str]:
-    """Up to three example questions that this collection answers (not abstains on)."""
-    answered = [q for q in EXAMPLES if not _assistant.ask(q).abstained]
-    if len(answered) < 3:
-        titles = [r.title for r in _assistant.index.records if r.summary][: 3 - len(answered)]
-        answered += [f"What is “{t}” about?" for t in titles]
-    return answered[:3]
+def load_examples(key: str, _assistant: Assistant) -> list[str]:
+    """The example questions offered for one build."""
+    return example_questions(_assistant)
 
 
 def build_key(config: Config) -> str:
@@ -104,65 +109,63 @@ def build_key(config: Config) -> str:
     return f"{config!r}|{os.path.realpath(config.index_dir / CURRENT)}"
 
 
+def open_index(key: str, config: Config) -> tuple[Overview | None, str | None]:
+    """The collection's overview, and the one line that keeps its index from being used (or None)."""
+    try:
+        index = load_index(key, config)
+        return load_overview(key, index), index.stale_problem()
+    except ArchiveQAError as exc:
+        return None, str(exc)
+
+
 # ---------------------------------------------------------------------------------------------- actions
 
 
-class _CountingEmbedder:
-    """The loaded model, telling the page how many records it has embedded during a rebuild."""
-
-    def __init__(self, embedder, report) -> None:
-        self._embedder = embedder
-        self._report = report
-        self.done = 0
-
-    def __getattr__(self, name: str):
-        return getattr(self._embedder, name)  # name, dim and the rest, as the model has them
-
-    def encode(self, texts, **kwargs):
-        vectors = self._embedder.encode(texts, **kwargs)
-        self.done += len(texts)
-        self._report(self.done)
-        return vectors
-
-
 def rebuild(config: Config) -> None:
-    """Build the index from the corpus with progress shown, then drop the cached index and assistant."""
-    from qa.corpus import load_corpus
-    from qa.indexing import build_index
-
+    """Build the index from the corpus with its progress shown, then forget the cached index and assistant."""
     with st.status("Rebuilding the index…", expanded=True) as status:
         bar = st.progress(0.0, text="Loading the model…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Embedded {done:,} of {total:,} new and changed records…")
+
         try:
-            model = load_embedder(config.model)
-            total = max(1, len(load_corpus([config.corpus]).records))
-            bar.progress(0.0, text=f"Embedding new and changed records (the collection has {total:,})…")
-            counter = _CountingEmbedder(
-                model, lambda n: bar.progress(min(1.0, n / total), text=f"Embedded {n:,} of {total:,} records…")
-            )
-            report = build_index(config, embedder=counter)
-        except Exception as exc:  # IndexProblem, ModelError or an unreadable corpus: say so, keep the page
+            report = ArchiveIndex.build(config, embedder=embedder(config), progress=progress)
+        except ArchiveQAError as exc:
             status.update(label="The index could not be rebuilt", state="error")
-            st.error(escape_markdown(str(exc)))
+            st.error(escape_markdown(first_upper(str(exc))))
             return
         bar.progress(1.0, text="Done.")
-        load_index.clear()
-        load_assistant.clear()
-        example_questions.clear()
-        overview.clear()
-        status.update(label=escape_markdown(str(report).capitalize()), state="complete", expanded=False)
+        for cached in (load_index, load_assistant, load_overview, load_examples):
+            cached.clear()
+        status.update(label=escape_markdown(first_upper(str(report))), state="complete", expanded=False)
 
 
-def ask(config: Config, question: str, filters: Filters, k: int, mode: str) -> None:
+def ask(config: Config, question: str, filters: Filters, k: int, mode: str) -> dict:
+    """Ask with the conversation so far and keep the turn."""
     turns = st.session_state.turns
     history = [t["answer"] for t in turns if not t["answer"].error]
     answer = load_assistant(build_key(config), config).ask(question, history, filters, k=k, mode=mode)
     turns.append({"answer": answer, "filters": filters, "k": k, "mode": mode})
+    return turns[-1]
+
+
+def enqueue(question: str) -> None:
+    """Queue a question for the chat fragment, and rerun only that fragment (by its key) unless a full run is due
+    anyway, after an answer the page has not yet been redrawn around: that run answers it, in place."""
+    state = st.session_state
+    state.queue.append(question)
+    if state.drawn == len(state.turns):
+        st.rerun(CHAT)
+
+
+def submit_question() -> None:
+    enqueue(st.session_state.question)
 
 
 def clear_inferred_filter(config: Config) -> None:
     """Ask the last question again without reading a date from it."""
-    turns = st.session_state.turns
-    last = turns.pop()
+    last = st.session_state.turns.pop()
     filters = replace(last["filters"], infer_dates=False)
     ask(config, last["answer"].question, filters, last["k"], last["mode"])
 
@@ -173,10 +176,7 @@ def request_rebuild() -> None:
 
 def clear_chat() -> None:
     st.session_state.turns = []
-
-
-def ask_example(question: str) -> None:
-    st.session_state.pending = question
+    st.session_state.queue = []
 
 
 # ---------------------------------------------------------------------------------------------- showing
@@ -239,37 +239,18 @@ def timeline_spec(answer) -> dict | None:
 
 
 def timeline(turn: dict) -> None:
-    answer = turn["answer"]
     if "timeline" not in turn:
-        turn["timeline"] = timeline_spec(answer)  # made once per answer, not on every rerun
-    spec = turn["timeline"]
-    if spec:
+        turn["timeline"] = timeline_spec(turn["answer"])  # made once per answer, not on every rerun
+    if turn["timeline"]:
         st.caption("When these documents were written")
-        st.vega_lite_chart(spec, width="stretch")
-    shown = {row["n"] for row in spec["data"]["values"]} if spec else set()
-    undated = [s for s in (*answer.sources, *answer.related) if f"[{s.n}]" not in shown]
-    if undated:
-        st.caption(escape_markdown(f"Undated, not on the timeline: {', '.join(f'[{s.n}]' for s in undated)}"))
+        st.vega_lite_chart(turn["timeline"], width="stretch")
+    note = undated_note(turn["answer"])
+    if note:
+        st.caption(note)
 
 
-def show_answer(turn: dict) -> None:
-    answer = turn["answer"]
-    if answer.error:
-        st.warning(escape_markdown(answer.error))
-        return
-    if answer.resolved_question.strip() != answer.question.strip():
-        st.caption("Read with the previous question as: " + escape_markdown(answer.resolved_question))
-    if answer.applied_filter:
-        where = "read from the question" if answer.applied_filter.source == "question" else "set in the sidebar"
-        st.caption(escape_markdown(f"Date filter {where}: {answer.applied_filter.description}."))
-    elif not turn["filters"].infer_dates:
-        st.caption("No date filter: the date in the question was ignored, as asked.")
-    if answer.notice:
-        st.warning(escape_markdown(answer.notice))
-    if answer.abstained:
-        st.info(escape_markdown(answer.text))
-    else:
-        st.markdown(answer_markdown(answer))
+def sources(answer) -> None:
+    """The cited sources as cards, then the documents retrieved but not cited."""
     if answer.sources:
         st.markdown("**Sources**")
         for source in answer.sources:
@@ -282,51 +263,67 @@ def show_answer(turn: dict) -> None:
         with st.expander(f"Also retrieved, not cited ({len(answer.related)})"):
             for source in answer.related:
                 source_card(source)
+
+
+def show_answer(turn: dict) -> None:
+    answer = turn["answer"]
+    if answer.error:
+        st.warning(escape_markdown(answer.error))
+        return
+    for note in answer_notes(answer, turn["filters"].infer_dates):
+        st.caption(note)
+    if answer.notice:
+        st.warning(escape_markdown(answer.notice))
+    if answer.abstained:
+        st.info(escape_markdown(answer.text))
+    else:
+        st.markdown(answer_markdown(answer))
+    sources(answer)
     if answer.sources or answer.related:
         timeline(turn)
     if answer.sources:
         with st.expander("Cite these sources"):
             st.code(citation_list(answer.sources), language=None, wrap_lines=True)
-    st.caption(f"{MODE_LABELS.get(answer.mode, answer.mode)} · {answer.timings.get('total_ms', 0):.0f} ms")
+    st.caption(answer_footer(answer))
+
+
+def show_question(question: str) -> None:
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question))
 
 
 def show_turn(turn: dict) -> None:
-    with st.chat_message("user"):
-        st.markdown(escape_markdown(turn["answer"].question))
+    show_question(turn["answer"].question)
     with st.chat_message("assistant"):
         show_answer(turn)
 
 
-def sidebar_controls(config: Config, info: dict | None) -> tuple[Filters, int, str]:
+def sidebar_controls(config: Config, view: Overview | None) -> tuple[Filters, int, str]:
     sb = st.sidebar
     sb.header("Search")
-    date_from = date_to = None
-    include_undated = False
-    first, last = (info or {}).get("first_year"), (info or {}).get("last_year")
-    if first is not None and last is not None and first < last:
-        lo, hi = sb.slider(
+    filters = Filters()
+    if view and view.year_range:
+        years = sb.slider(
             "Document dates",
-            first,
-            last,
-            (first, last),
+            *view.year_range,
+            view.year_range,
             key="years",
             help="The full range searches every date; a date named in a question is then used instead.",
         )
-        narrowed = (lo, hi) != (first, last)
+        narrowed = years != view.year_range
         include_undated = sb.checkbox("Also undated documents", value=False, key="undated", disabled=not narrowed)
-        date_from = str(lo) if lo > first else None
-        date_to = str(hi) if hi < last else None
+        filters = year_filters(view, years, include_undated)
     k = sb.slider("Number of sources", 1, max(10, config.k), config.k, key="k")
     mode = sb.radio("Retrieval", MODES, index=MODES.index(config.mode), format_func=MODE_LABELS.get, key="mode")
-    return Filters(date_from, date_to, include_undated), k, mode
+    return filters, k, mode
 
 
 def sidebar_inferred(container, config: Config) -> None:
     turns = st.session_state.turns
-    applied = turns[-1]["answer"].applied_filter if turns else None
-    if applied and applied.source == "question":
+    inferred = inferred_date(turns[-1]["answer"] if turns else None)
+    if inferred:
         container.markdown("**Date read from your question**")
-        container.caption(escape_markdown(applied.description.capitalize() + "."))
+        container.caption(inferred)
         container.button("Clear this date filter", key="clear_inferred", on_click=clear_inferred_filter, args=(config,))
 
 
@@ -366,40 +363,27 @@ def years_spec(per_year: list[dict]) -> dict:
     }
 
 
-def sidebar_status(config: Config, info: dict | None, problem: str | None) -> None:
+def sidebar_status(view: Overview | None, problem: str | None) -> None:
     sb = st.sidebar
     sb.header("Collection and index")
-    if info:
-        built = info["built_at"]
-        try:
-            built = datetime.fromisoformat(built).strftime("%Y-%m-%d %H:%M %Z")
-        except ValueError:
-            pass
-        sb.caption(
-            escape_markdown(f"{info['count']:,} records · model {info['model']} · built {built}")
-            + "  \n"
-            + ("Index out of date" if problem else "Index up to date")
-        )
-        if info["per_year"]:
+    if view:
+        sb.caption(escape_markdown(view.build_line()) + "  \n" + status_line(problem))
+        if view.per_year:
             sb.caption("Documents per year")
             sb.vega_lite_chart(
-                years_spec(info["per_year"]), width="stretch", height=140, alt="Bar chart of the documents per year"
+                years_spec(view.per_year), width="stretch", height=140, alt="Bar chart of the documents per year"
             )
     else:
         sb.caption("No usable index")
     sb.button("Rebuild index", key="rebuild_sidebar", on_click=request_rebuild)
 
 
-def intro(info: dict) -> None:
-    names = ", ".join(info["collections"]) or "the collection"
-    span = f", dated {info['first_year']} to {info['last_year']}" if info["first_year"] is not None else ", all undated"
-    undated = f" ({info['undated']} undated)" if info["undated"] and info["first_year"] is not None else ""
-    st.markdown(
-        escape_markdown(f"{info['count']:,} documents from {names}{span}{undated}.")
-        + " Ask a question in plain English: every sentence of an answer is quoted from a document summary "
-        "and numbered, like \\[1\\], after the source it comes from. When the collection does not cover "
-        "a question, the page says so."
-    )
+def index_problem(problem: str) -> None:
+    """The index cannot be used: say why in one line and offer the rebuild; questions wait."""
+    st.warning("**The index cannot be used as it is.** " + escape_markdown(first_upper(problem)))
+    st.markdown("Rebuild it from the corpus now (the same as running `archive-qa index`):")
+    st.button("Rebuild index", key="rebuild_main", type="primary", on_click=request_rebuild)
+    st.chat_input("Rebuild the index to ask questions", disabled=True)
 
 
 # ---------------------------------------------------------------------------------------------- the page
@@ -407,98 +391,91 @@ def intro(info: dict) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Archive QA", page_icon="📜", layout="centered")
+    start()
     state = st.session_state
     state.setdefault("turns", [])
+    state.setdefault("queue", [])
+    state.page = state.get("page", 0) + 1  # this full run; the chat fragment drawn by an earlier one is stale
     st.title("Archive QA")
     st.caption("Cited answers from the collection's document summaries, entirely offline.")
     try:
         config = Config.from_env()
-    except ConfigError as exc:
+    except ArchiveQAError as exc:
         st.error(escape_markdown(f"The configuration cannot be used: {exc}"))
         st.stop()
     if state.pop("rebuild", False):
         rebuild(config)
 
     key = build_key(config)
-    problem = index = info = None
-    try:
-        index = load_index(key, config)
-        info = overview(key, index)
-        changes = corpus_changes(config.corpus, index.manifest["corpus_files"])
-        if changes:
-            more = "…" if len(changes) > 3 else ""
-            problem = f"the corpus changed since the index was built ({', '.join(changes[:3])}{more})"
-    except IndexProblem as exc:
-        problem = str(exc)
-
-    filters, k, mode = sidebar_controls(config, info)
+    view, problem = open_index(key, config)
+    filters, k, mode = sidebar_controls(config, view)
     inferred_slot = st.sidebar.container()
     conversation_slot = st.sidebar.container()
-    sidebar_status(config, info, problem)
-
+    sidebar_status(view, problem)
     if problem:
-        st.warning("**The index cannot be used as it is.** " + escape_markdown(problem[:1].upper() + problem[1:]))
-        st.markdown("Rebuild it from the corpus now (the same as running `archive-qa index`):")
-        st.button("Rebuild index", key="rebuild_main", type="primary", on_click=request_rebuild)
-        st.chat_input("Rebuild the index to ask questions", disabled=True)
+        index_problem(problem)
         sidebar_conversation(conversation_slot)
         return
 
-    intro(info)
+    st.markdown(escape_markdown(view.description()) + INTRO)
     try:
         with st.spinner("Loading the model and the index (once per start)…"):
             load_assistant(key, config)
-    except Exception as exc:  # ModelError, IndexProblem (model and index disagree): say what to do
+    except ArchiveQAError as exc:  # the model cannot be loaded, or disagrees with the index
         st.error(escape_markdown(f"The assistant cannot start: {exc}"))
         return
-    with st.container():  # one element, so the chat fragment after it keeps its place on the page and its id
-        slots = [st.container() for _ in range(len(state.turns) + 1)]  # a place per turn, and one for the next
-    conversation(config, key, filters, k, mode, slots[-1])  # first: its place (so its id) must not depend on turns
-    for turn, slot in zip(state.turns, slots[:-1], strict=True):
-        past_turn(turn, slot)
+    state.drawn = len(state.turns)  # the turns this run draws; the chat fragment draws those asked after it
+    st.chat_input("Ask the collection a question", key="question", on_submit=submit_question)
+    for turn in state.turns:
+        past_turn(turn)
+    conversation(config, key, filters, k, mode, state.page)
     sidebar_inferred(inferred_slot, config)
     sidebar_conversation(conversation_slot)
 
 
 @st.fragment
-def past_turn(turn: dict, slot) -> None:
-    """An earlier turn, drawn into its place the way the chat fragment drew it (a fragment writing to a container
-    made outside it gets a wrapper around its elements), so that redrawing the page leaves it untouched on screen."""
-    with slot:
-        show_turn(turn)
+def past_turn(turn: dict) -> None:
+    """A turn, drawn by a fragment of its own like the chat's: where the chat fragment drew a turn, a full rerun
+    draws it the same way (a fragment at the same place holding the same elements), so nothing on screen moves."""
+    show_turn(turn)
 
 
-@st.fragment
-def conversation(config: Config, key: str, filters: Filters, k: int, mode: str, slot) -> None:
-    """The chat box, the example questions before the first question, and the answer to a new question.
+@st.fragment(key=CHAT)
+def conversation(config: Config, key: str, filters: Filters, k: int, mode: str, page: int) -> None:
+    """The example questions of an empty chat, and the answers to new questions.
 
-    Asking reruns only this fragment, which writes the new turn into `slot`, below the earlier turns: the answer
-    is on screen without re-sending them. A full rerun then redraws the page around it (sidebar, download),
-    drawing the new turn at the very place the fragment drew it, so nothing on screen moves. The fragment
-    itself stays at one place on the page, so its id, which the browser sends with a question, stays valid
-    even for a question asked while that full rerun runs.
+    The chat box and the examples queue a question in the session and rerun this fragment alone, by its key
+    (`enqueue`). It comes after the earlier turns, so it draws a new turn where the next full run draws it, and
+    it sends only that turn: an answer costs the same at any length of conversation. After a pause that lets the
+    browser draw the answer, the whole page is redrawn once (sidebar, download); a question sent before that is
+    answered by that full run, here again. Should a full run have been interrupted (this fragment, drawn by an
+    earlier run, is then stale), a full run is asked for; a queued question waits for it.
     """
     state = st.session_state
-    question = st.chat_input("Ask the collection a question", key="question") or state.pop("pending", None)
-    examples = st.empty()  # sent at once, so the examples go as soon as a question is asked
-    if not question:
-        if not state.turns:
-            with examples.container():
-                st.markdown("**Try one of these:**")
-                for i, example in enumerate(example_questions(key, load_assistant(key, config))):
-                    st.button(escape_markdown(example), key=f"example-{i}", on_click=ask_example, args=(example,))
-        with slot:
-            st.empty()  # a fragment may write only to outside containers it wrote to in the last full run
-        return
-    with slot:
-        with st.chat_message("user"):
-            st.markdown(escape_markdown(question))
+    if page != state.page:
+        st.rerun(scope="app")
+    for turn in state.turns[state.drawn :]:
+        show_turn(turn)
+    if not state.turns and not state.queue:
+        st.markdown("**Try one of these:**")
+        for i, example in enumerate(load_examples(key, load_assistant(key, config))):
+            st.button(escape_markdown(example), key=f"example-{i}", on_click=enqueue, args=(example,))
+    if state.queue:
+        answer_queued(config, filters, k, mode)
+        time.sleep(REDRAW_PAUSE_S)
+        st.rerun(scope="app")
+
+
+def answer_queued(config: Config, filters: Filters, k: int, mode: str) -> None:
+    """Answer the queued questions in order, each shown at once; a question leaves the queue as its turn is kept."""
+    queue = st.session_state.queue
+    while queue:
+        show_question(queue[0])
         with st.chat_message("assistant"):
             with st.spinner("Searching the collection…"):
-                ask(config, question, filters, k, mode)
-            show_answer(state.turns[-1])
-    time.sleep(REDRAW_PAUSE_S)
-    st.rerun(scope="app")
+                turn = ask(config, queue[0], filters, k, mode)
+                queue.pop(0)  # no Streamlit call in between: an interrupted run neither loses it nor asks it twice
+            show_answer(turn)
 
 
 main()

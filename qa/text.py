@@ -1,4 +1,4 @@
-"""Text for the chat page: corpus and user text made safe to show as Markdown, and citations to copy or save.
+"""Text for the chat page: corpus and user text made safe as Markdown, an answer's captions, citations to copy.
 
 Nothing here renders HTML. Every string that comes from the corpus or from the user goes through
 `escape_markdown` before Streamlit sees it as Markdown, so a record cannot add links, images, HTML,
@@ -12,8 +12,6 @@ import string
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-import numpy as np
-
 from qa.answer import Answer, Source, render
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for itself.
@@ -23,6 +21,7 @@ _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 _WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(r"(?i)(?<=http:)(?=//)|(?<=https:)(?=//)|(?<=www)(?=\.)|(?=@)")
 _URL_SAFE = "/:?#@!$&'*+,;=%-._~"  # parentheses, brackets, angle brackets, quotes and spaces are percent-encoded
+MODE_LABELS = {"hybrid": "Hybrid: meaning and words", "dense": "Meaning only (dense)", "bm25": "Exact words (BM25)"}
 
 
 def escape_markdown(text: object) -> str:
@@ -60,6 +59,38 @@ def answer_markdown(answer: Answer) -> str:
     if not answer.sentences:
         return escape_markdown(answer.text)
     return render(answer.sentences, escape_markdown, lambda n: f"**\\[{n}\\]**")
+
+
+def first_upper(text: str) -> str:
+    """The text with its first letter made a capital (the rest kept: `str.capitalize` would lower it)."""
+    return text[:1].upper() + text[1:]
+
+
+def answer_notes(answer: Answer, infer_dates: bool = True) -> list[str]:
+    """The captions above an answer (escaped): how a follow-up was read and which date filter applied."""
+    notes = []
+    if answer.resolved_question.strip() != answer.question.strip():
+        notes.append("Read with the previous question as: " + escape_markdown(answer.resolved_question))
+    applied = answer.applied_filter
+    if applied:
+        where = "read from the question" if applied.source == "question" else "set in the sidebar"
+        notes.append(escape_markdown(f"Date filter {where}: {applied.description}."))
+    elif not infer_dates:
+        notes.append("No date filter: the date in the question was ignored, as asked.")
+    return notes
+
+
+def answer_footer(answer: Answer) -> str:
+    """The caption under an answer: how it was retrieved and how long that took (no text from the corpus)."""
+    return f"{MODE_LABELS.get(answer.mode, answer.mode)} · {answer.timings.get('total_ms', 0):.0f} ms"
+
+
+def inferred_date(answer: Answer | None) -> str | None:
+    """The date range read from the question, as a sentence (escaped), or None when none was read."""
+    applied = answer.applied_filter if answer else None
+    if not applied or applied.source != "question":
+        return None
+    return escape_markdown(first_upper(applied.description) + ".")
 
 
 def source_heading(source: Source) -> str:
@@ -129,16 +160,7 @@ def timeline_rows(answer: Answer) -> list[dict]:
     return rows
 
 
-def documents_per_year(dates) -> list[dict]:
-    """How many documents each year holds, for the collection's chart: a record counts in the year its date starts.
-
-    `dates` is the index's (n, 2) array of yyyymmdd bounds, 0 for undated records (left out). Years without
-    documents between the first and the last are listed with 0, so the bars sit on a true time axis.
-    """
-    starts = np.asarray(dates).reshape(-1, 2)[:, 0]
-    years = starts[starts > 0] // 10000
-    if not len(years):
-        return []
-    first = int(years.min())
-    counts = np.bincount(years - first)
-    return [{"year": first + i, "documents": int(n)} for i, n in enumerate(counts)]
+def undated_note(answer: Answer) -> str | None:
+    """The caption naming the answer's documents that have no date (so are not on its timeline), or None."""
+    undated = [f"[{s.n}]" for s in (*answer.sources, *answer.related) if not s.record.date_start]
+    return escape_markdown(f"Undated, not on the timeline: {', '.join(undated)}") if undated else None

@@ -23,6 +23,7 @@ def app(shipped_config, monkeypatch):
 
     monkeypatch.setenv("ARCHIVE_QA_CORPUS", str(shipped_config.corpus))
     monkeypatch.setenv("ARCHIVE_QA_INDEX", str(shipped_config.index_dir))
+    monkeypatch.setenv("ARCHIVE_QA_CACHE", str(shipped_config.cache))  # one model export for all the page's tests
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
@@ -119,8 +120,8 @@ def test_sidebar_date_range_limits_the_sources(app):
     assert not answer.notice
     assert all(s.record.date and s.record.date >= "1950" for s in (*answer.sources, *answer.related))
     assert "Date filter set in the sidebar: showing documents from 1950 on." in [unescape(c) for c in captions(app)]
-    # Nothing from 1950 on answers this one: the page says so above the wider results.
-    ask(app, "What did Mao discuss with the Soviet leaders?")
+    # Nothing from 1950 on answers this one (Filippov signs the 1949 cables): the page says so above the wider results.
+    ask(app, "Who is Filippov?")
     answer = app.session_state["turns"][-1]["answer"]
     assert answer.notice and any(s.record.date < "1950" for s in answer.sources)
     assert unescape(app.chat_message[3].warning[0].value) == answer.notice
@@ -171,16 +172,17 @@ def test_clear_chat_empties_the_conversation(app):
 
 
 @pytest.fixture
-def own_index(tmp_path, embedder, monkeypatch):
+def own_index(tmp_path, shipped_config, embedder, monkeypatch):
     """A corpus copy with its own index, which the test may change or rebuild."""
     from qa.config import Config
-    from qa.indexing import build_index
+    from qa.index import ArchiveIndex
 
     shutil.copytree(SHIPPED_CORPUS, tmp_path / "corpus")
-    config = Config(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    build_index(config, embedder=embedder)
+    config = Config(corpus=tmp_path / "corpus", index=tmp_path / "index", cache=shipped_config.cache)
+    ArchiveIndex.build(config, embedder=embedder)
     monkeypatch.setenv("ARCHIVE_QA_CORPUS", str(config.corpus))
     monkeypatch.setenv("ARCHIVE_QA_INDEX", str(config.index_dir))
+    monkeypatch.setenv("ARCHIVE_QA_CACHE", str(config.cache))
     return config
 
 
@@ -205,6 +207,7 @@ def test_stale_index_is_reported_and_rebuilt_from_the_page(own_index):
     at.button(key="rebuild_main").click().run()
     assert not at.exception
     assert not at.warning
+    assert unescape(at.status[0].label).startswith("Index built: 11 records (1 embedded, 10 reused, 0 removed)")
     assert "11 records" in " ".join(c.value for c in at.sidebar.caption)
     ask(at, "What happened at the border talks in 1969?")
     answer = at.session_state["turns"][-1]["answer"]

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 
 from qa.answer import Answer, AnswerSentence, AppliedFilter, Source
 from qa.records import Record
 from qa.text import (
+    answer_footer,
     answer_markdown,
+    answer_notes,
     archive_link,
     citation_list,
     conversation_markdown,
-    documents_per_year,
     escape_markdown,
+    first_upper,
+    inferred_date,
     safe_url,
     source_details,
     source_heading,
     timeline_rows,
+    undated_note,
 )
 
 
@@ -183,18 +186,40 @@ def test_timeline_rows_skip_undated_documents():
     ]
 
 
-def test_documents_per_year_counts_start_years_and_fills_gaps():
-    dates = np.array(
-        [[19490526, 19490526], [19490101, 19491231], [19520000 + 301, 19520301], [0, 0], [19500000 + 1231, 19510110]]
-    )
-    assert documents_per_year(dates) == [
-        {"year": 1949, "documents": 2},
-        {"year": 1950, "documents": 1},
-        {"year": 1951, "documents": 0},
-        {"year": 1952, "documents": 1},
+def test_undated_note_names_the_documents_off_the_timeline():
+    assert unescape(undated_note(cited_answer())) == "Undated, not on the timeline: [2]"
+    dated = cited_answer()
+    dated.sources = dated.sources[:1]
+    assert undated_note(dated) is None
+
+
+def test_answer_notes_say_how_the_question_was_read():
+    answer = cited_answer()
+    assert [unescape(n) for n in answer_notes(answer)] == [
+        "Date filter set in the sidebar: showing documents from 1949."
     ]
+    answer.resolved_question = "What did Stalin say <about> 1977?"
+    answer.applied_filter = AppliedFilter("showing documents from 1977", "question", "from 1977", 1977, 1977, True)
+    notes = answer_notes(answer)
+    assert notes[0] == "Read with the previous question as: What did Stalin say \\<about\\> 1977\\?"
+    assert unescape(notes[1]) == "Date filter read from the question: showing documents from 1977."
+    answer.applied_filter = None
+    ignored = "No date filter: the date in the question was ignored, as asked."
+    assert answer_notes(answer, infer_dates=False)[1] == ignored
+    assert len(answer_notes(answer)) == 1
 
 
-def test_documents_per_year_of_an_undated_or_empty_collection_is_empty():
-    assert documents_per_year(np.zeros((3, 2), dtype=np.int64)) == []
-    assert documents_per_year(np.zeros((0, 2), dtype=np.int64)) == []
+def test_inferred_date_only_for_a_date_read_from_the_question():
+    answer = cited_answer()
+    assert inferred_date(answer) is None  # set in the sidebar
+    assert inferred_date(None) is None
+    answer.applied_filter = AppliedFilter("showing documents from 1949 (and undated ones)", "question", "", 1, 2, True)
+    assert unescape(inferred_date(answer)) == "Showing documents from 1949 (and undated ones)."
+
+
+def test_answer_footer_and_first_upper():
+    answer = cited_answer()
+    answer.mode, answer.timings = "bm25", {"total_ms": 12.4}
+    assert answer_footer(answer) == "Exact words (BM25) · 12 ms"
+    assert first_upper("the corpus changed (added a.jsonl)") == "The corpus changed (added a.jsonl)"
+    assert first_upper("") == ""
