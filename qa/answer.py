@@ -9,8 +9,10 @@ from functools import lru_cache
 
 from qa.records import Record
 
-MAX_SENTENCES = 4
 MAX_PER_RECORD = 3
+OWN_WITH_OTHERS = 2  # the best document's sentences when other documents answer too
+MAX_OTHERS = 5
+MAX_SENTENCES = OWN_WITH_OTHERS + MAX_OTHERS
 MAX_WORDS = 60
 TRIM_TO_WORDS = 45
 
@@ -53,13 +55,28 @@ def trim(sentence: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A numbered source: the record it is, its retrieval score, whether the answer cites it."""
+    """A numbered source: the record it is, its retrieval score, whether the answer cites it, what it quotes.
+
+    `quoted` holds the summary's sentences that the answer quotes (whole, as in the summary); `unquoted` is the
+    rest of the summary, for a source card that does not repeat the answer word for word.
+    """
 
     n: int
     record: Record
     score: float
     similarity: float
     cited: bool
+    quoted: tuple[str, ...] = ()
+
+    @property
+    def unquoted(self) -> str:
+        """The summary's sentences the answer does not quote, in order ("" when it quotes them all)."""
+        return " ".join(s for s in split_sentences(self.record.summary) if s not in self.quoted)
+
+    @property
+    def fully_quoted(self) -> bool:
+        """Whether the answer quotes every sentence of the summary (a card then need not show it again)."""
+        return bool(self.record.summary) and not self.unquoted
 
     def citation(self) -> str:
         """One line to cite the document: title, date, collection, link."""
@@ -77,6 +94,7 @@ class AnswerSentence:
     n: int
     record_id: str
     context: str
+    heading: str = ""  # a line put before this sentence's paragraph: the answer's lead line, or a period ("1949:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +108,18 @@ class AppliedFilter:
     end: int | None
     keep_undated: bool
     phrase: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedPeople:
+    """The people filter the answer was limited to (keys), how it reads, and where it came from."""
+
+    description: str
+    source: str
+    span: str = ""  # "written by Kovalev, to Stalin"
+    authors: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    anyone: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -110,6 +140,11 @@ class Answer:
     mode: str = "hybrid"
     timings: dict[str, float] = field(default_factory=dict)
     ranking: list[tuple[str, float]] = field(default_factory=list)  # the retrieval it was built from: ids, scores
+    form: str = "lookup"  # lookup, list, period, change or who (qa/forms.py)
+    lead: str = ""  # the line the answer opens with, made from the cited records' fields
+    people_filter: AppliedPeople | None = None
+    decided_by: str = ""  # what decided to answer or abstain: "names", "words" or "evidence"
+    unknown_names: list[str] = field(default_factory=list)  # names of the question the collection never uses
 
     @property
     def citations(self) -> list[str]:
@@ -118,7 +153,8 @@ class Answer:
     def to_dict(self) -> dict:
         def source(s: Source) -> dict:
             record = {k: v for k, v in s.record.to_dict().items() if k != "full_text"}  # a page's text is long
-            return {"n": s.n, "score": round(s.score, 6), "similarity": round(s.similarity, 4), **record}
+            scores = {"n": s.n, "score": round(s.score, 6), "similarity": round(s.similarity, 4)}
+            return {**scores, **record, "unquoted": s.unquoted}
 
         return {
             "question": self.question,
@@ -131,6 +167,11 @@ class Answer:
             "sources": [source(s) for s in self.sources],
             "related": [source(s) for s in self.related],
             "filter": asdict(self.applied_filter) if self.applied_filter else None,
+            "people_filter": asdict(self.people_filter) if self.people_filter else None,
+            "form": self.form,
+            "lead": self.lead,
+            "decided_by": self.decided_by,
+            "unknown_names": self.unknown_names,
             "evidence": round(self.evidence, 4),
             "mode": self.mode,
             "ranking": [{"id": i, "score": round(score, 6)} for i, score in self.ranking],
@@ -161,13 +202,15 @@ class Candidate:
 
 
 def choose(candidates: list[Candidate], question_tokens: set[str]) -> list[Candidate]:
-    """Up to MAX_SENTENCES sentences, in the order they are to be read.
+    """The sentences to quote, in the order they are to be read: the best document's, then one of each other
+    document that answers.
 
-    The best-matching document speaks first: its sentences that score at least half as well as its best
-    (up to MAX_PER_RECORD, in the summary's order). Another document adds its best sentence only when that
-    sentence scores close to the best, the document is nearly as strong as the first, it does not repeat
-    what is already said, and it either brings a word of the question that the answer does not yet contain
-    or matches the question as well as the first document does (another document of the kind asked for).
+    The best-matching document speaks first: its sentences that score at least half as well as its best (up to
+    MAX_PER_RECORD, in the summary's order; OWN_WITH_OTHERS when other documents answer too). Another document
+    answers when its best sentence scores close to the best (3/4), the document is nearly as strong as the first
+    (4/5), the sentence does not repeat what is already said, and it either brings a word of the question that the
+    answer does not yet contain or matches the question as well as the first document does (another document of
+    the kind asked for). Every such document is cited, up to MAX_OTHERS.
     """
     ranked = sorted(candidates, key=lambda c: (-c.score, c.record_rank, c.position))
     if not ranked:
@@ -177,21 +220,22 @@ def choose(candidates: list[Candidate], question_tokens: set[str]) -> list[Candi
     chosen = sorted(own[:MAX_PER_RECORD], key=lambda c: c.position)
     covered = set().union(*(c.tokens | c.context_tokens for c in chosen)) & question_tokens
     used = {best.record_rank}
+    others: list[Candidate] = []
     for c in ranked:
-        if len(chosen) == MAX_SENTENCES or c.score < 0.75 * best.score:
+        if len(others) == MAX_OTHERS or c.score < 0.75 * best.score:
             break
         if c.record_rank in used or c.record_evidence < 0.8 * best.record_evidence:
             continue
-        if any(_overlap(c.tokens, o.tokens) > 0.5 for o in chosen):
+        if any(_overlap(c.tokens, o.tokens) > 0.5 for o in chosen + others):
             continue
         adds = ((c.tokens | c.context_tokens) & question_tokens) - covered
         as_strong = c.record_evidence >= 0.9 * best.record_evidence and c.score >= 0.85 * best.score
         if not adds and not as_strong:
             continue
-        chosen.append(c)
+        others.append(c)
         used.add(c.record_rank)
         covered |= adds
-    return chosen
+    return (chosen[:OWN_WITH_OTHERS] if others else chosen) + others
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -208,13 +252,17 @@ def render(
     escape: Callable[[str], str] = str,
     marker: Callable[[int], str] = "[{}]".format,
 ) -> str:
-    """One paragraph per run of sentences from the same document, each sentence followed by its marker."""
+    """One paragraph per run of sentences from the same document, each sentence followed by its marker; a
+    sentence's heading (the lead line, a period) is a paragraph of its own before it."""
     paragraphs: list[str] = []
     previous = None
     for s in sentences:
+        if s.heading:
+            paragraphs.extend(escape(line) for line in s.heading.split("\n\n"))
+            previous = None
         if s.n == previous:
             paragraphs[-1] += f" {escape(s.text)} {marker(s.n)}"
         else:
-            paragraphs.append(f"{escape(s.context)} {escape(s.text)} {marker(s.n)}")
+            paragraphs.append(" ".join(p for p in (escape(s.context), escape(s.text), marker(s.n)) if p))
         previous = s.n
     return "\n\n".join(paragraphs)

@@ -6,31 +6,29 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
-from qa.answer import (
-    Answer,
-    AnswerSentence,
-    AppliedFilter,
-    Candidate,
-    Source,
-    choose,
-    context_for,
-    render,
-    split_sentences,
-    trim,
-)
+import numpy as np
+
+from qa.answer import Answer, AppliedFilter, AppliedPeople, Source
+from qa.compose import LIST_LIMIT, Composer, date_order, select
 from qa.config import MAX_K, MODES, Config
 from qa.dates import DateRange, find_date_range, strip_dates
 from qa.errors import QuestionError
+from qa.forms import Reading, capitalised_names, read_question
 from qa.index import ArchiveIndex, DateFilter, Hit, Query
+from qa.leads import alias_lead, named_lead, roles_lead
+from qa.people import person_key
 from qa.records import DateError, date_bounds, parse_date
 
 MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
 THRESHOLDS_FILE = Path(__file__).parent / "data" / "abstention.json"
+STANDS_FOR_FILE = Path(__file__).parent / "data" / "stands_for.tsv"
+LISTING_FORMS = ("list", "period", "who")
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*what\s+of\s+|^\s*and\s+(?:in\s+|for\s+)?|^\s*(?:same|also)\s+for\s+",
     re.I,
@@ -39,12 +37,18 @@ _FOLLOW_UP = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Filters chosen by the user: a date range (ISO of any precision), and whether to read dates in questions."""
+    """Filters chosen by the user: a date range (ISO of any precision), people (names as the titles write them or
+    any name of the alias table: `from_person` wrote, `to_person` received, `person` had any role), and whether to
+    read dates and people in questions."""
 
     date_from: str | None = None
     date_to: str | None = None
     include_undated: bool = False
     infer_dates: bool = True
+    from_person: str | None = None
+    to_person: str | None = None
+    person: str | None = None
+    infer_people: bool = True
 
     def __post_init__(self) -> None:
         """Dates are read as the archive writes them or in ISO, and kept in ISO; QuestionError names a bad one."""
@@ -63,6 +67,16 @@ def iso_date(name: str, value: object) -> str:
     if parsed is None:
         raise QuestionError(f"{name}: {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
     return parsed[0]
+
+
+def load_stands_for(path: Path = STANDS_FOR_FILE) -> dict[str, list[str]]:
+    """Names a question may use for what the documents call otherwise (qa/data/stands_for.tsv): name -> words."""
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, *others = line.split("\t")
+            table[name.strip()] = [o.strip() for o in others if o.strip()]
+    return table
 
 
 def load_thresholds() -> dict[str, float]:
@@ -102,6 +116,10 @@ class Assistant:
         self.index = index or ArchiveIndex.load(self.config)
         self._embedder = embedder
         self.thresholds = load_thresholds()
+        table = load_stands_for()
+        self.stands_for = {**{t: w for name, w in table.items() for t in self.index.analyzer.tokens(name)}, **table}
+        self.composer = Composer(self.index, self.config.answer_weights)
+        self._knows = lru_cache(maxsize=16384)(self._knows_name)  # names repeat across questions
 
     @property
     def embedder(self):
@@ -117,6 +135,10 @@ class Assistant:
         """Load the model and run one question, so the first user's question is as fast as the rest."""
         self.ask("warm-up question about the collection")
 
+    def people_names(self) -> list[tuple[str, int]]:
+        """The people of the collection's titles with their number of documents, most first (for a person filter)."""
+        return self.index.people.names()
+
     def ask(
         self,
         question: str,
@@ -126,6 +148,7 @@ class Assistant:
         k: int | None = None,
         mode: str | None = None,
     ) -> Answer:
+        """The cited answer to a question read with the conversation so far (see the README: How an answer is made)."""
         started = time.perf_counter()
         mode = mode or self.config.mode
         k = self.config.k if k is None else k
@@ -139,90 +162,244 @@ class Assistant:
         if error:
             return Answer(question, question, error=error, abstained=True, mode=mode)
         resolved = resolve_follow_up(question, history)
-        filters = filters or Filters()
-        date_filter, applied = _date_filter(resolved, filters)
+        reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters or Filters())
         timings: dict[str, float] = {}
         t = time.perf_counter()
         query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
         timings["encode_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        depth = max(k, RANKING_DEPTH)
-        ranking = self.index.search(query, depth, mode, date_filter)
-        evidence = _evidence(ranking, mode)
-        notice = None
-        if date_filter is not None:
-            # The matches from any date are looked at whatever the threshold, so that the evidence an
-            # answer reports (the better of the two) does not depend on the threshold it is compared with.
-            wider = self.index.search(query, depth, mode, None)
-            wider_evidence = _evidence(wider, mode)
-            if (evidence < self.thresholds[mode] <= wider_evidence) or not ranking:
-                notice = f"No document {applied.span} answers this question; showing the best matches from any date."
-                ranking = wider
-            evidence = max(evidence, wider_evidence)
+        spans = [f.span for f in (applied, people_applied) if f]
+        ranking, evidence, notice = self._retrieve(query, max(k, RANKING_DEPTH), mode, date_filter, people_mask, spans)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        answer = self._compose(question, resolved, ranking[:k], query, evidence, mode)
+        answer = Answer(question, resolved, evidence=evidence, mode=mode, form=reading.form)
+        answer.applied_filter, answer.people_filter, answer.notice = applied, people_applied, notice
+        answer.unknown_names = self.unknown_names(resolved)
+        answer.decided_by, answerable = self._decide(reading, answer.unknown_names, evidence, mode)
+        if not answerable or (not ranking and reading.form in ("lookup", "change")):
+            _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
+        else:
+            self._compose(answer, reading, query, ranking, k, mode, date_filter, people_mask)
         answer.ranking = [(h.id, h.score) for h in ranking]
-        answer.applied_filter = applied
-        answer.notice = notice
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         answer.timings = timings
         return answer
 
-    def _compose(
-        self, question: str, resolved: str, hits: list[Hit], query: Query, evidence: float, mode: str
-    ) -> Answer:
-        records = [self.index.records[h.position] for h in hits]
-        answer = Answer(question, resolved, evidence=evidence, mode=mode)
-        if not hits or evidence < self.thresholds[mode]:
-            answer.abstained = True
-            answer.text = "The collection does not seem to cover this question. The closest documents are listed below."
-            answer.related = [
-                Source(i + 1, r, h.score, h.similarity, False)
-                for i, (r, h) in enumerate(zip(records, hits, strict=True))
-            ]
-            return answer
-        tokens, w = query.tokens, self.config.answer_weights
-        top = max(h.score for h in hits)
-        candidates = []
-        for rank, (record, hit) in enumerate(zip(records, hits, strict=True)):
-            title_tokens = frozenset(self.index.analyzer.tokens(record.title))
-            strength = _strength(hit, mode)
-            for position, sentence in enumerate(split_sentences(record.summary) or ()):
-                sentence_tokens = frozenset(self.index.analyzer.tokens(sentence))
-                score = (
-                    w.sentence_and_title * self.index.coverage(tokens, sentence_tokens | title_tokens)
-                    + w.sentence * self.index.coverage(tokens, sentence_tokens)
-                    + w.retrieval * hit.score / top
-                    + w.similarity * max(hit.similarity, 0.0)
-                    + (w.first_sentence if position == 0 else 0.0)
-                )
-                candidates.append(Candidate(rank, position, sentence, score, sentence_tokens, title_tokens, strength))
-        chosen = choose(candidates, set(tokens))
-        numbers: dict[int, int] = {}
-        for c in chosen:
-            numbers.setdefault(c.record_rank, len(numbers) + 1)
-        answer.sentences = [
-            AnswerSentence(
-                trim(c.text), numbers[c.record_rank], records[c.record_rank].id, context_for(records[c.record_rank])
-            )
-            for c in chosen
-        ]
-        answer.text = render(answer.sentences)
-        answer.sources = [
-            Source(n, records[rank], hits[rank].score, hits[rank].similarity, True)
-            for rank, n in sorted(numbers.items(), key=lambda item: item[1])
-        ]
-        others = [i for i in range(len(hits)) if i not in numbers]
-        answer.related = [
-            Source(len(numbers) + j + 1, records[i], hits[i].score, hits[i].similarity, False)
-            for j, i in enumerate(others)
-        ]
+    # ------------------------------------------------------------------------------------------ filters
+
+    def _read(self, resolved: str, filters: Filters):
+        """The question's reading (qa/forms.py), its date filter and its people filter, each with its note."""
+        reading = read_question(resolved, self.index.analyzer, self.index.people)
+        date_filter, applied = _date_filter(resolved, filters, listing=reading.form in LISTING_FORMS + ("change",))
+        people_mask, people_applied = self._people_filter(reading, filters)
+        if people_applied and not reading.topic and reading.form == "lookup":
+            reading = replace(reading, form="list")  # people chosen in the filters and nothing else asked: their list
+        return reading, date_filter, applied, people_mask, people_applied
+
+    def _people_filter(self, reading: Reading, filters: Filters) -> tuple[np.ndarray | None, AppliedPeople | None]:
+        """The user's people filters, else the people a question names in roles; as a record mask and a note."""
+        people = self.index.people
+        if filters.from_person or filters.to_person or filters.person:
+            authors = self._person_keys("from_person", filters.from_person)
+            recipients = self._person_keys("to_person", filters.to_person)
+            anyone = self._person_keys("person", filters.person)
+            source = "filters"
+        elif filters.infer_people and reading.has_people:
+            authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
+        else:
+            return None, None
+        mask = np.ones(people.count, dtype=bool)
+        for keys, roles in ((authors, ("authors",)), (recipients, ("recipients",)), (anyone, None)):
+            if keys:
+                mask &= people.mask(keys, roles) if roles else people.mask(keys)
+        span = _describe_people(people, authors, recipients, anyone)
+        applied = AppliedPeople(f"showing documents {span}", source, span, tuple(authors), tuple(recipients))
+        return mask, replace(applied, anyone=tuple(anyone))
+
+    def _person_keys(self, name: str, value: str | None) -> tuple[str, ...]:
+        """The people a filter's name stands for; QuestionError when it names no one of the titles."""
+        if not value:
+            return ()
+        keys = self.index.people.find(value)
+        if not keys:
+            raise QuestionError(f"{name}: {value!r} is not a name the collection's titles give")
+        return tuple(keys)
+
+    # ------------------------------------------------------------------------------------------ retrieval
+
+    def _retrieve(
+        self,
+        query: Query,
+        depth: int,
+        mode: str,
+        date_filter: DateFilter | None,
+        mask: np.ndarray | None,
+        spans: list[str],
+    ) -> tuple[list[Hit], float, str | None]:
+        """The ranking within the filters, its evidence, and a notice when the filters had to be widened.
+
+        The matches without a filter are looked at whatever the threshold, so that the evidence an answer
+        reports (the better of the two) does not depend on the threshold it is compared with.
+        """
+        ranking = self.index.search(query, depth, mode, date_filter, mask)
+        evidence = _evidence(ranking, mode)
+        if date_filter is None and mask is None:
+            return ranking, evidence, None
+        wider = self.index.search(query, depth, mode, None, None)
+        wider_evidence = _evidence(wider, mode)
+        notice = None
+        if (evidence < self.thresholds[mode] <= wider_evidence) or not ranking:
+            anything = "date" if mask is None else "document"
+            notice = f"No document {', '.join(spans)} answers this question; "
+            notice += f"showing the best matches from any {anything}."
+            ranking = wider
+        return ranking, max(evidence, wider_evidence), notice
+
+    # ------------------------------------------------------------------------------------------ abstention
+
+    def unknown_names(self, question: str) -> list[str]:
+        """The names (capitalised words) of a question that the collection never uses, nor anything they stand for."""
+        return [name for name in capitalised_names(strip_dates(question), self.index.analyzer) if not self._knows(name)]
+
+    def _knows_name(self, name: str) -> bool:
+        """Whether the collection uses every word of a name (or a form: Romania, Romanian), or what it stands for."""
+        phrase = " ".join(name.lower().split())
+        if phrase in self.stands_for:
+            return self._known(phrase)
+        return all(self._known(word) for word in self.index.analyzer.canonical(name).split())
+
+    def _known(self, word: str) -> bool:
+        """Whether the collection uses a word (of a name, or a topic token), or a word it stands for."""
+        word = word.strip(".'’-")
+        if self.index.lexical.document_frequency(word) > 0:  # a token (stem) of the collection as it is
+            return True
+        return self._used(word) or any(self._used(w) for w in self.stands_for.get(word, ()))
+
+    def _used(self, word: str) -> bool:
+        """Whether the collection uses a word or a near form of it (country and people, singular and plural)."""
+        forms = {word, word + "n", word + "an", word + "ese", word[:-1] + "ian", word[:-2], word.removesuffix("n")}
+        forms |= {word.removesuffix("an"), word.removesuffix("ian"), word.removesuffix("ese"), word[:-3] + "ism"}
+        tokens = {t for f in forms if len(f) >= 3 for t in self.index.analyzer.tokens(f)}
+        if not tokens:
+            return True  # a stop word or a single letter: not a name
+        return any(self.index.lexical.document_frequency(t) > 0 for t in tokens)
+
+    def _decide(self, reading: Reading, unknown: list[str], evidence: float, mode: str) -> tuple[str, bool]:
+        """Answer or abstain, and why: a name the collection never uses declines ("names"); a question whose
+        words the collection all uses, or that asks for documents by date or person alone, is answered ("words");
+        any other is answered when its evidence reaches the mode's threshold ("evidence")."""
+        if unknown:
+            return "names", False
+        topic = reading.topic
+        if (topic and all(self._known(t) for t in topic)) or (not topic and reading.form != "lookup"):
+            return "words", True
+        return "evidence", evidence >= self.thresholds[mode]
+
+    # ------------------------------------------------------------------------------------------ composition
+
+    def _compose(self, answer: Answer, reading: Reading, query: Query, ranking: list[Hit], k: int, mode: str,
+                 date_filter: DateFilter | None, mask: np.ndarray | None) -> None:
+        """Compose the answer in the question's form (qa/compose.py); abstain when nothing fits."""
+        strength = lambda hit: _strength(hit, mode)  # noqa: E731
+        lookup = lambda: self.composer.lookup(  # noqa: E731
+            answer, *_dated_first(self.index, ranking[:k], date_filter), query.tokens, strength
+        )
+        if reading.form == "who":
+            self._who(answer, reading)
+        elif reading.form in ("list", "period"):
+            allowed = _allowed(self.index, date_filter, mask, undated=reading.undated)
+            positions = select(self.index, allowed, reading.topic, query, mode)
+            if positions:
+                answer.notice = None  # the list holds what the filters allow, however weak the best match
+                self.composer.listing(answer, positions, reading.topic)
+            elif reading.topic and ranking:  # no document holds the topic's words: those that answer it best
+                answer.form = "lookup"
+                lookup()
+        elif reading.form == "change":
+            self.composer.change(answer, ranking[: max(k, RANKING_DEPTH)], reading.topic or query.tokens, strength)
+        else:
+            lookup()
         if not answer.sentences:
-            answer.text = "The closest documents have no summary to quote; they are listed below."
-            answer.abstained = True
-        return answer
+            _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
+            asked = [f.span for f in (answer.applied_filter, answer.people_filter) if f]
+            if asked:
+                answer.text = f"The collection has no document {', '.join(asked)} that answers this question."
+
+    def _who(self, answer: Answer, reading: Reading) -> None:
+        """Who-is: what the alias table says the name stands for, then the documents of that person, in date order."""
+        index, name = self.index, reading.who
+        canonical = " ".join(index.analyzer.canonical(name).split())
+        keys = index.people.find(name)
+        alias = canonical != " ".join(name.lower().split()) or person_key(name, index.analyzer) in index.people.codes
+        tokens = index.analyzer.tokens(name)
+        positions = set(index.people.mask(keys).nonzero()[0].tolist()) if keys else set()
+        candidates, _ = index.lexical.search(tokens, 1000)
+        positions |= {int(p) for p in candidates if index.coverage(tokens, index.record_tokens(int(p))) >= 1.0}
+        ordered = date_order(index, sorted(positions))[:LIST_LIMIT]
+        if not ordered:
+            return
+        records = [index.records[p] for p in ordered]
+        person = index.people.name_of(keys[0]) if len(keys) == 1 else _written_as(canonical, records)
+        if len(keys) == 1:
+            lead = roles_lead(person, keys[0], records, index.people)
+        else:
+            lead = named_lead(person, len(records))
+        if alias:
+            lead = f"{alias_lead(name, person)} {lead}"
+        self.composer.listing(answer, ordered, tokens, lead)
+
+
+def _written_as(canonical: str, records) -> str:
+    """A name as the records write it (their own capitals), else in title case."""
+    for record in records:
+        for text in (record.title, record.summary):
+            at = text.lower().find(canonical)
+            if at >= 0:
+                return text[at : at + len(canonical)]
+    return canonical.title()
+
+
+def _describe_people(people, authors, recipients, anyone) -> str:
+    """How a people filter reads: "written by Kovalev, to Stalin"."""
+    parts = []
+    if authors:
+        parts.append("written by " + " or ".join(people.name_of(k) for k in authors))
+    if recipients:
+        parts.append("to " + " or ".join(people.name_of(k) for k in recipients))
+    if anyone:
+        parts.append("involving " + " or ".join(people.name_of(k) for k in anyone))
+    return ", ".join(parts)
+
+
+def _allowed(index: ArchiveIndex, date_filter: DateFilter | None, mask: np.ndarray | None, *, undated: bool):
+    """The records a list may hold: within the dates and the people filter; only undated ones when asked for."""
+    allowed = date_filter.mask(index.dates) if date_filter else None
+    if mask is not None:
+        allowed = mask if allowed is None else allowed & mask
+    if undated:
+        none = np.asarray(index.dates[:, 0]) == 0
+        allowed = none if allowed is None else allowed & none
+    return allowed
+
+
+def _dated_first(index: ArchiveIndex, hits: list[Hit], date_filter: DateFilter | None) -> tuple[list[Hit], list[Hit]]:
+    """The records to answer from and those held back: under a date range, undated records are held back (shown
+    as related, never cited) whenever a dated one is there to answer."""
+    if date_filter is None:
+        return hits, []
+    dated = [h for h in hits if index.dates[h.position, 0] != 0]
+    return (dated, [h for h in hits if h not in dated]) if dated else (hits, [])
+
+
+def _abstain(answer: Answer, records, hits: list[Hit]) -> None:
+    """Say the collection does not seem to cover the question, and list the closest documents."""
+    answer.abstained = True
+    answer.text = "The collection does not seem to cover this question. The closest documents are listed below."
+    answer.sentences, answer.sources, answer.lead = [], [], ""
+    answer.related = [
+        Source(i + 1, r, h.score, h.similarity, False) for i, (r, h) in enumerate(zip(records, hits, strict=True))
+    ]
 
 
 def _check_question(question: str) -> str | None:
@@ -233,15 +410,18 @@ def _check_question(question: str) -> str | None:
     return None
 
 
-def _date_filter(question: str, filters: Filters) -> tuple[DateFilter | None, AppliedFilter | None]:
-    """The user's explicit date range, else one read from the question (which keeps undated records)."""
+def _date_filter(
+    question: str, filters: Filters, *, listing: bool = False
+) -> tuple[DateFilter | None, AppliedFilter | None]:
+    """The user's explicit date range, else one read from the question (which keeps undated records, except for
+    a question that asks for the documents of a period: a list, a period, a change over time)."""
     if filters.date_from or filters.date_to:
         start = date_bounds(filters.date_from)
         end = date_bounds(filters.date_to)
         rng = DateRange(start[0] if start else None, end[1] if end else None)
         source, keep = "filters", filters.include_undated
     elif filters.infer_dates and (found := find_date_range(question)):
-        rng, source, keep = found, "question", True
+        rng, source, keep = found, "question", not listing
     else:
         return None, None
     span = rng.describe()

@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from qa.records import MONTHS, date_bounds
 
@@ -14,8 +15,21 @@ _YEAR = r"(?:1[89]\d\d|20\d\d)"
 _MONTH_YEAR = rf"(?:\d{{1,2}}\s+)?{_MONTH}\.?(?:\s+\d{{1,2}},?)?\s+{_YEAR}"
 _POINT = rf"(?:{_MONTH_YEAR}|{_YEAR})"
 
+_DECADE = r"(?:the\s+)?(?:1[89]\d0|20\d0)'?s"
+_SEASON = r"(?:spring|summer|autumn|fall|winter|early|late|mid|middle|first\s+half|second\s+half)"
+_SEASONS = {  # (first month, last month); winter runs from the December before
+    "spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (0, 2),
+    "early": (1, 4), "mid": (5, 8), "middle": (5, 8), "late": (9, 12), "first half": (1, 6), "second half": (7, 12),
+}
+_END_POINT = rf"(?:{_POINT}|{_DECADE})"
+
 _RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("between", re.compile(rf"\b(?:between|from)\s+({_POINT})\s+(?:and|to|until|till|-|–)\s+({_POINT})\b", re.I)),
+    (
+        "months",
+        re.compile(rf"\b(?:between|from)\s+({_MONTH})\.?\s+(?:and|to|until|till|-|–)\s+({_MONTH_YEAR})\b", re.I),
+    ),
+    ("between", re.compile(rf"\b(?:between|from)\s+({_END_POINT})\s+(?:and|to|until|till|-|–)\s+({_END_POINT})", re.I)),
+    ("season", re.compile(rf"\b(?:in\s+|during\s+)?(?:the\s+)?({_SEASON})(?:\s+of\s+|\s*-\s*|\s+)({_YEAR})\b", re.I)),
     ("range", re.compile(rf"\b({_YEAR})\s*[-–]\s*({_YEAR})\b", re.I)),
     ("decade", re.compile(r"\b(?:in\s+|during\s+)?the\s+(1[89]\d0|20\d0)'?s\b", re.I)),
     ("before", re.compile(rf"\b(?:before|prior to|until|up to)\s+({_POINT})\b", re.I)),
@@ -39,6 +53,8 @@ class DateRange:
         """How the range is reported back: "from 1949", "from May 1949 to 1951", "before 1960"."""
         if self.start and self.end:
             a, b = _human(self.start, first=True), _human(self.end, first=False)
+            if a != b and self.start // 10000 == self.end // 10000 and (a.isdigit() or b.isdigit()):
+                a, b = _human(self.start, first=True, month=True), _human(self.end, first=False, month=True)
             return f"from {a}" if a == b else f"from {a} to {b}"
         if self.start:
             return f"from {_human(self.start, first=True)} on"
@@ -47,9 +63,9 @@ class DateRange:
         return "from any date"
 
 
-def _human(day: int, *, first: bool) -> str:
+def _human(day: int, *, first: bool, month: bool = False) -> str:
     y, m, d = day // 10000, day // 100 % 100, day % 100
-    if (m, d) == ((1, 1) if first else (12, 31)):
+    if (m, d) == ((1, 1) if first else (12, 31)) and not month:
         return str(y)
     if d == (1 if first else calendar.monthrange(y, m)[1]):
         return f"{calendar.month_name[m]} {y}"
@@ -57,8 +73,11 @@ def _human(day: int, *, first: bool) -> str:
 
 
 def _point(text: str) -> tuple[int, int]:
-    """The first and last day of a year or a month of a year named in text."""
+    """The first and last day of a year, a month of a year or a decade ("the 1970s") named in text."""
     text = " ".join(text.split())
+    if decade := re.search(r"(1[89]\d0|20\d0)'?s", text):
+        first = int(decade.group(1))
+        return first * 10000 + 101, (first + 9) * 10000 + 1231
     year = re.search(_YEAR, text)
     month = re.search(_MONTH, text, re.I)
     assert year is not None
@@ -66,6 +85,13 @@ def _point(text: str) -> tuple[int, int]:
     bounds = date_bounds(iso)
     assert bounds is not None
     return bounds
+
+
+def _season(name: str, year: int) -> tuple[int, int]:
+    """The first and last day of a season or part of a year ("spring", "late", "first half")."""
+    first, last = _SEASONS[" ".join(name.lower().split())]
+    start = (year - 1) * 10000 + 1201 if first == 0 else year * 10000 + first * 100 + 1
+    return start, year * 10000 + last * 100 + calendar.monthrange(year, last)[1]
 
 
 def _shift(day: int, days: int) -> int:
@@ -87,39 +113,46 @@ def _points(question: str) -> list[tuple[tuple[int, int], str]]:
     return [(bounds, phrase) for _, bounds, phrase in sorted(found)]
 
 
+@lru_cache(maxsize=4096)
 def find_date_range(question: str) -> DateRange | None:
     """The date range a question names, or None when it names no date.
 
-    A range expression ("between 1949 and 1951", "before 1960", "in the 1970s") wins; several single
-    dates ("the talks of 1949 and the conference of 1977") span from the first to the last.
+    A range expression ("between 1949 and 1951", "in spring 1949", "before 1960", "in the 1970s") wins;
+    several single dates ("the talks of 1949 and the conference of 1977") span from the first to the last.
     """
     for kind, pattern in _RULES:
         m = pattern.search(question)
         if not m:
             continue
-        if kind in ("between", "range"):
-            a, b = _point(m.group(1)), _point(m.group(2))
-            start, end = min(a[0], b[0]), max(a[1], b[1])
-        elif kind == "decade":
-            decade = int(m.group(1))
-            start, end = decade * 10000 + 101, (decade + 9) * 10000 + 1231
-        elif kind == "before":
-            start, end = None, _shift(_point(m.group(1))[0], -1)
-        elif kind == "since":
-            start, end = _point(m.group(1) or m.group(2))[0], None
-        elif kind == "after":
-            start, end = _shift(_point(m.group(1))[1], 1), None
-        else:
-            points = _points(question)
-            if len(points) > 1:
-                start = min(b[0] for b, _ in points)
-                end = max(b[1] for b, _ in points)
-                return DateRange(start, end, " … ".join(p for _, p in points))
-            start, end = _point(m.group(1))
+        if kind == "in" and len(points := _points(question)) > 1:
+            start, end = min(b[0] for b, _ in points), max(b[1] for b, _ in points)
+            return DateRange(start, end, " … ".join(p for _, p in points))
+        start, end = _bounds(kind, m)
         return DateRange(start, end, m.group(0).strip())
     return None
 
 
+def _bounds(kind: str, m: re.Match[str]) -> tuple[int | None, int | None]:
+    """The first and last day (either open) that one rule's match names."""
+    if kind in ("between", "range", "months"):
+        b = _point(m.group(2))
+        a = _point(f"{m.group(1)} {b[0] // 10000}" if kind == "months" else m.group(1))
+        return min(a[0], b[0]), max(a[1], b[1])
+    if kind == "season":
+        return _season(m.group(1), int(m.group(2)))
+    if kind == "decade":
+        decade = int(m.group(1))
+        return decade * 10000 + 101, (decade + 9) * 10000 + 1231
+    if kind == "before":
+        return None, _shift(_point(m.group(1))[0], -1)
+    if kind == "since":
+        return _point(m.group(1) or m.group(2))[0], None
+    if kind == "after":
+        return _shift(_point(m.group(1))[1], 1), None
+    return _point(m.group(1))
+
+
+@lru_cache(maxsize=4096)
 def strip_dates(question: str) -> str:
     """The question without its date expressions (for follow-ups that bring a new date)."""
     for _, pattern in _RULES:

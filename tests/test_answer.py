@@ -1,6 +1,7 @@
 """Sentence splitting, trimming and choosing: the pieces answers are made of."""
 
-from qa.answer import MAX_SENTENCES, AnswerSentence, Candidate, choose, render, split_sentences, trim
+from qa.answer import MAX_SENTENCES, AnswerSentence, Candidate, Source, choose, render, split_sentences, trim
+from qa.records import Record
 
 
 def test_split_keeps_abbreviations_and_initials_inside_sentences():
@@ -92,3 +93,35 @@ def test_a_document_as_strong_as_the_first_is_cited_without_new_words():
         _scored(2, 0, 0.8, ["mao", "econom"], 0.5, ["telegram", "stalin"]),
     ]
     assert [c.record_rank for c in choose(candidates, question)] == [0, 1]
+
+
+def test_every_document_that_answers_is_cited_and_the_best_one_keeps_two_sentences():
+    question = {"loan", "china"}
+    candidates = [
+        _scored(0, 0, 1.0, ["loan", "china"], 0.8),
+        _scored(0, 1, 0.9, ["china", "govern"], 0.8),
+        _scored(0, 2, 0.8, ["china", "fleet"], 0.8),
+        *[_scored(r, 0, 0.9, ["loan", f"x{r}", f"y{r}"], 0.78) for r in range(1, 5)],
+    ]
+    chosen = choose(candidates, question)
+    assert [c.record_rank for c in chosen] == [0, 0, 1, 2, 3, 4]
+
+
+def test_a_heading_is_a_paragraph_of_its_own_before_its_sentence():
+    sentences = [
+        AnswerSentence("First.", 1, "a", "In “A” (1949):", "Two documents from 1949:\n\n1949:"),
+        AnswerSentence("Second.", 2, "b", "In “B” (1963):", "1963:"),
+        AnswerSentence("", 3, "c", "In “C” (1977):"),
+    ]
+    assert render(sentences) == (
+        "Two documents from 1949:\n\n1949:\n\nIn “A” (1949): First. [1]\n\n1963:\n\nIn “B” (1963): Second. [2]"
+        "\n\nIn “C” (1977): [3]"
+    )
+
+
+def test_a_source_card_shows_what_the_answer_does_not_quote():
+    record = Record("r", "T", None, None, "One thing. Another thing. A third.", None, "c", "f:1")
+    source = Source(1, record, 0.1, 0.2, True, ("Another thing.",))
+    assert source.unquoted == "One thing. A third." and not source.fully_quoted
+    whole = Source(1, record, 0.1, 0.2, True, split_sentences(record.summary))
+    assert whole.unquoted == "" and whole.fully_quoted

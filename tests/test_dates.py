@@ -19,6 +19,15 @@ from qa.dates import find_date_range, strip_dates
         ("What happened in the 1970s?", 19700101, 19791231, "from 1970 to 1979"),
         ("What about 1950?", 19500101, 19501231, "from 1950"),
         ("between May 1949 and June 1949", 19490501, 19490630, "from May 1949 to June 1949"),
+        ("What did Kovalev write in spring 1949?", 19490301, 19490531, "from March 1949 to May 1949"),
+        ("in the summer of 1949", 19490601, 19490831, "from June 1949 to August 1949"),
+        ("during the winter of 1950", 19491201, 19500228, "from December 1949 to February 1950"),
+        ("anything from late 1949?", 19490901, 19491231, "from September 1949 to December 1949"),
+        ("in mid-1949", 19490501, 19490831, "from May 1949 to August 1949"),
+        ("in the first half of 1963", 19630101, 19630630, "from January 1963 to June 1963"),
+        ("What happened between May and July 1949?", 19490501, 19490731, "from May 1949 to July 1949"),
+        ("from February to June 1949", 19490201, 19490630, "from February 1949 to June 1949"),
+        ("How did it evolve from 1949 to the 1970s?", 19490101, 19791231, "from 1949 to 1979"),
     ],
 )
 def test_date_expressions_become_ranges(question, start, end, described):

@@ -9,7 +9,14 @@ import pytest
 
 from archive_qa.cli import main
 from archive_qa.evaluation.calibrate import best_threshold, calibrate, write_thresholds
-from archive_qa.evaluation.questions import CATEGORIES, DEFAULT_QUESTIONS, QuestionSetError, load_questions, normalise
+from archive_qa.evaluation.questions import (
+    CATEGORIES,
+    DEFAULT_QUESTIONS,
+    LOOKUP_CATEGORIES,
+    QuestionSetError,
+    load_questions,
+    normalise,
+)
 from archive_qa.evaluation.report import compare, failing, markdown, summary, write_report
 from archive_qa.evaluation.runner import RANK_DEPTH, evaluate
 from archive_qa.evaluation.tables import fmt, markdown_table, text_table
@@ -18,13 +25,17 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CORPUS = REPO / "corpus"
 
 # ---------------------------------------------------------------------------------------------- the CI gate
-# Hybrid mode on the shipped question set, measured 2026-11-28: Recall@5 0.990, MRR@10 0.961,
-# abstention accuracy 0.968 (precision 0.857, recall 1.000; thresholds calibrated the same day).
+# Hybrid mode on the shipped question set, measured 2026-11-29 (132 questions): look-up Recall@5 0.974, MRR@10
+# 0.926 (on the 51 answerable questions of the set before the answer forms: 1.000 and 0.990), abstention accuracy
+# 0.977; list and period document recall and precision 1.000; 5-fold abstention precision 1.000, recall 0.963.
 # The gate sits a little under: about two more misses of each kind fail it.
-GATE_DATE = "2026-11-28"
+GATE_DATE = "2026-11-29"
 GATE_RECALL_AT_5 = 0.95
-GATE_MRR_AT_10 = 0.92
+GATE_MRR_AT_10 = 0.9
 GATE_ABSTENTION_ACCURACY = 0.93
+GATE_LIST_RECALL = 0.95
+GATE_LIST_PRECISION = 0.9
+GATE_HELD_OUT_ABSTENTION = 0.9
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +49,11 @@ def test_gate_hybrid_retrieval_and_abstention_on_the_shipped_question_set(hybrid
     assert scores["retrieval"]["recall@5"] >= GATE_RECALL_AT_5, detail
     assert scores["retrieval"]["mrr@10"] >= GATE_MRR_AT_10, detail
     assert (scores["answers"]["abstention_accuracy"] or 0) >= GATE_ABSTENTION_ACCURACY, detail
+    held = scores["held_out"]["cross_validated"]
+    assert min(held["abstention_precision"], held["abstention_recall"]) >= GATE_HELD_OUT_ABSTENTION, held
+    for kind in ("list", "period"):
+        assert scores["kinds"][kind]["document_recall"] >= GATE_LIST_RECALL, (kind, detail)
+        assert scores["kinds"][kind]["document_precision"] >= GATE_LIST_PRECISION, (kind, detail)
 
 
 # ---------------------------------------------------------------------------------------------- the question set
@@ -249,8 +265,10 @@ def test_the_runner_scores_the_answers_own_ranking(model_free_report):
         assert len(outcomes) == report["question_count"]
         assert all(len(o["ranking"]) <= RANK_DEPTH for o in outcomes)
         answered = [o for o in outcomes if not o["abstained"]]
-        assert all(set(o["cited"]) <= set(o["ranking"]) for o in answered)  # cited records come from the ranking
-        assert scores["retrieval"]["queries"] == report["answerable"]
+        lookups = [o for o in answered if o["form"] == "lookup"]
+        assert all(set(o["cited"]) <= set(o["ranking"]) for o in lookups)  # a look-up cites from its ranking
+        lookup_questions = sum(o["answerable"] and o["category"] in LOOKUP_CATEGORIES for o in outcomes)
+        assert scores["retrieval"]["queries"] == lookup_questions
         assert 0 <= scores["retrieval"]["recall@5"] <= scores["retrieval"]["recall@10"] <= 1
         categories = scores["categories"]
         assert set(categories) == set(CATEGORIES) and sum(c["questions"] for c in categories.values()) == len(outcomes)
@@ -267,7 +285,11 @@ def test_report_files_summary_and_markdown(model_free_report, tmp_path):
     text = paths[1].read_text()
     assert "![Recall@k per retrieval mode](recall_at_k.png)" in text
     assert "| bm25 |" in text and "## By category" in text and "## Failing questions" in text
-    assert json.loads(paths[0].read_text())["modes"]["bm25"]["retrieval"]["queries"] == report["answerable"]
+    assert (
+        json.loads(paths[0].read_text())["modes"]["bm25"]["retrieval"]["queries"]
+        == report["modes"]["bm25"]["retrieval"]["queries"]
+    )
+    assert "## Answer forms" in text and "## Held-out abstention" in text and "5-fold" in summary(report)
     assert "recall@5" in summary(report) and "bm25: " in summary(report)
     assert markdown(report, None).count("![") == 0
 
@@ -314,3 +336,74 @@ def test_calibrate_command_writes_the_thresholds_file(hashing_config, tmp_path, 
     assert written["thresholds"]["hybrid"] == shipped["thresholds"]["hybrid"]
     assert 0 < written["thresholds"]["bm25"] < 1
     assert "bm25 with the new threshold" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------- answer forms, held out
+
+
+def test_question_set_holds_the_answer_forms_and_a_held_out_split():
+    from archive_qa.evaluation.questions import FORM_CATEGORIES
+
+    questions = load_questions()
+    assert sum(q.category in FORM_CATEGORIES for q in questions) >= 40
+    assert all(sum(q.category == kind for q in questions) >= 4 for kind in FORM_CATEGORIES)
+    test = [q for q in questions if q.split == "test"]
+    assert len(test) >= 30 and sum(not q.answerable for q in test) >= 8
+
+
+def test_a_split_must_be_dev_or_test(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "q?", "category": "list", "answerable": true, "relevant": ["r"], "split": "x"}\n'
+    )
+    with pytest.raises(QuestionSetError, match="'split' must be one of dev, test"):
+        load_questions(path)
+
+
+def _outcome(qid, category, cited, *, form=None, abstained=False, answerable=True, evidence=0.5, decided="evidence"):
+    from archive_qa.evaluation.runner import Outcome
+
+    return Outcome(
+        qid,
+        category,
+        answerable,
+        "q",
+        [],
+        abstained,
+        evidence,
+        0.3,
+        cited,
+        "text",
+        1.0,
+        form=form or category,
+        decided_by=decided,
+    )
+
+
+def test_kind_scores_are_what_the_answers_list():
+    from archive_qa.evaluation.questions import Question
+    from archive_qa.evaluation.runner import kind_scores
+
+    questions = {
+        "l1": Question("l1", "q", "list", True, ("a", "b"), ()),
+        "l2": Question("l2", "q", "list", True, ("c",), ()),
+    }
+    outcomes = [_outcome("l1", "list", ["a", "b", "x"]), _outcome("l2", "list", ["c"], form="lookup")]
+    row = kind_scores(outcomes, questions)
+    assert row["document_recall"] == 1.0 and row["document_precision"] == pytest.approx((2 / 3 + 1) / 2)
+    assert row["form_accuracy"] == 0.5 and row["questions"] == 2
+    change = _outcome("c1", "change", ["a"])
+    change.relevant_years, change.cited_years = ["1949", "1963"], ["1949"]
+    assert kind_scores([change], {"c1": Question("c1", "q", "change", True, ("a",), ())})["period_recall"] == 0.5
+
+
+def test_cross_validation_fits_each_fold_on_the_others_and_keeps_rule_decisions():
+    from archive_qa.evaluation.heldout import cross_validate, fold_of
+
+    outcomes = [_outcome(f"a{i}", "paraphrase", [], evidence=0.4 + i / 100) for i in range(10)]
+    outcomes += [_outcome(f"u{i}", "unanswerable", [], answerable=False, evidence=0.1 + i / 100) for i in range(5)]
+    outcomes += [_outcome("n", "unanswerable", [], answerable=False, abstained=True, evidence=0.9, decided="names")]
+    held = cross_validate(outcomes)
+    assert held["abstention_precision"] == 1.0 and held["abstention_recall"] == 1.0
+    assert len(held["thresholds"]) == 5 and all(0.1 < t < 0.4 for t in held["thresholds"])
+    assert [fold_of("a1")] * 2 == [fold_of("a1"), fold_of("a1")] and 0 <= fold_of("u3") < 5

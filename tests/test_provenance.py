@@ -1,8 +1,10 @@
-"""Provenance: every word of every answer to the eval questions comes from the record it cites.
+"""Provenance: every word of every answer to the eval questions comes from the records it cites.
 
-The checker is written here, independently of qa's rendering code: an answer is cut at its citation
-markers [n]; each piece must be made only of words (and punctuation) of source n's summary, title
-and date, plus a small fixed list of connectives.
+The checker is written here, independently of qa's rendering code. An answer's paragraphs without a citation
+marker are its lead line and headings: each word must be a word of a cited record's summary, title or date, a
+name of the alias table, a count, or one of a small fixed list of connectives. The rest is cut at its citation
+markers [n]; each piece must be made only of words (and punctuation) of source n's summary, title and date,
+plus a smaller fixed list of connectives.
 """
 
 from __future__ import annotations
@@ -13,9 +15,22 @@ import re
 import pytest
 
 from archive_qa.evaluation.questions import load_questions
+from qa.lexical import SHIPPED_ALIASES
 
 QUESTIONS = load_questions()
 CONNECTIVES = frozenset({"in", ":", "(", ")", "“", "”", '"', "…"})
+# Lead lines and headings: counts and the words that join the cited records' values ("Four documents from 1949,
+# written by Kovalev, all to Stalin:"; "Filippov is another name for Stalin."), nothing that states a fact.
+LEAD_CONNECTIVES = CONNECTIVES | frozenset(
+    """one two three four five six seven eight nine ten eleven twelve document documents from to and by written all
+    both sent is another name for named of author recipient intermediary participant undated year more , . :""".split()
+)
+ALIAS_NAMES = sorted(
+    {n.strip().casefold() for line in SHIPPED_ALIASES.read_text(encoding="utf-8").splitlines()
+     if not line.startswith("#") for n in line.split("\t") if n.strip()},
+    key=len,
+    reverse=True,
+)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -42,12 +57,25 @@ def vocabulary(record) -> set[str]:
     return set(tokens(record.summary)) | set(tokens(record.title)) | date_words(record.date) | CONNECTIVES
 
 
+def without_alias_names(text: str) -> str:
+    """The text with every whole name of the alias table taken out (a lead line may name what an alias stands for)."""
+    text = text.casefold()
+    for name in ALIAS_NAMES:
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
+    return text
+
+
 def foreign_words(answer) -> list[tuple[int, str]]:
-    """(citation number, word) for every word of the answer not found in the source it is cited to."""
-    pieces = _MARKER.split(answer.text)
-    assert not pieces[-1].strip(), f"text after the last citation: {pieces[-1]!r}"
+    """(citation number, word) for every word of the answer not found where it may come from (0: the lead line)."""
+    paragraphs = answer.text.split("\n\n")
+    leads = [p for p in paragraphs if not _MARKER.search(p)]
+    body = "\n\n".join(p for p in paragraphs if _MARKER.search(p))
     sources = {s.n: s.record for s in answer.sources}
-    found = []
+    cited = set().union(*(vocabulary(r) for r in sources.values())) if sources else set()
+    allowed = cited | LEAD_CONNECTIVES
+    found = [(0, word) for lead in leads for word in tokens(without_alias_names(lead)) if word not in allowed]
+    pieces = _MARKER.split(body)
+    assert not pieces[-1].strip(), f"text after the last citation: {pieces[-1]!r}"
     for text, number in zip(pieces[0::2], pieces[1::2], strict=False):
         n = int(number)
         assert n in sources, f"[{n}] cites no listed source"
@@ -55,6 +83,18 @@ def foreign_words(answer) -> list[tuple[int, str]]:
         allowed = vocabulary(sources[n])
         found += [(n, word) for word in tokens(text) if word not in allowed]
     return found
+
+
+def test_lead_lines_may_use_the_cited_records_and_the_alias_table_only():
+    a = _Record("Report, Kovalev to Stalin", "1949-07-06", "Kovalev relays several requests.")
+    good = _Answer(
+        "Filippov is another name for Stalin. One document from July 1949, written by Kovalev to Stalin:"
+        "\n\nIn “Report, Kovalev to Stalin” (July 6, 1949): Kovalev relays several requests. [1]",
+        [_Source(1, a)],
+    )
+    assert foreign_words(good) == []
+    bad = _Answer("Kovalev, a Soviet envoy, wrote one:\n\nKovalev relays several requests. [1]", [_Source(1, a)])
+    assert foreign_words(bad) == [(0, "a"), (0, "soviet"), (0, "envoy"), (0, "wrote")]
 
 
 def provenance_problems(answer) -> list[str]:

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive_qa.evaluation import metrics
+from archive_qa.evaluation.heldout import FOLDS, best_threshold, cross_validate
 from archive_qa.evaluation.runner import run_questions
 from archive_qa.evaluation.tables import text_table
+
+__all__ = ["Calibration", "best_threshold", "calibrate", "calibrate_thresholds", "cross_validate", "write_thresholds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,28 +24,6 @@ class Calibration:
     balanced_accuracy: float
     loo_balanced_accuracy: float
     gap: float
-
-
-def _balanced_accuracy(evidence: Sequence[float], answerable: Sequence[bool], threshold: float) -> float:
-    abstained = [e < threshold for e in evidence]
-    return metrics.abstention_scores(abstained, answerable)["balanced_accuracy"] or 0.0
-
-
-def best_threshold(evidence: Sequence[float], answerable: Sequence[bool]) -> tuple[float, float, float]:
-    """The threshold with the best balanced accuracy, as (threshold, balanced accuracy, gap).
-
-    Candidates are the midpoints between consecutive distinct evidence values (and a step beyond
-    each end); among equally good ones the widest gap between the classes wins, so the threshold
-    sits in the middle of the largest margin.
-    """
-    values = sorted(set(float(e) for e in evidence))
-    if not values:
-        raise ValueError("no evidence values to calibrate on")
-    candidates = [(values[0] - 0.01, 0.0), (values[-1] + 0.01, 0.0)]
-    candidates += [((a + b) / 2, b - a) for a, b in zip(values, values[1:], strict=False)]
-    scored = [(_balanced_accuracy(evidence, answerable, t), gap, -t, t) for t, gap in candidates]
-    accuracy, gap, _, threshold = max(scored)
-    return threshold, accuracy, gap
 
 
 def calibrate(evidence: Sequence[float], answerable: Sequence[bool]) -> Calibration:
@@ -69,17 +50,21 @@ def write_thresholds(thresholds: dict[str, float], path: Path) -> None:
 
 
 def calibrate_thresholds(assistant, questions, modes: Sequence[str]) -> tuple[dict[str, float], list[str]]:
-    """Per mode, the threshold calibrated on the question set, with a table and the abstention it then gives."""
+    """Per mode, the threshold fitted on the dev split's questions decided by their evidence, with a table,
+    the cross-validated abstention over all questions and the abstention the new threshold gives."""
     before = dict(assistant.thresholds)
     results = run_questions(assistant, questions, modes)
     chosen: dict[str, float] = {}
     rows = []
     for mode in modes:
-        outcomes = results[mode]
-        cal = calibrate([o.evidence for o in outcomes], [o.answerable for o in outcomes])
+        fit = [o for o in results[mode] if o.split == "dev" and o.decided_by == "evidence"]
+        cal = calibrate([o.evidence for o in fit], [o.answerable for o in fit])
         chosen[mode] = cal.threshold
-        rows.append([mode, before[mode], round(cal.threshold, 4), cal.balanced_accuracy, cal.loo_balanced_accuracy])
-    header = ["mode", "old threshold", "new threshold", "balanced accuracy", "leave-one-out balanced accuracy"]
+        held = cross_validate(results[mode])
+        rows.append([mode, before[mode], round(cal.threshold, 4), cal.balanced_accuracy, cal.loo_balanced_accuracy,
+                     held["abstention_precision"], held["abstention_recall"]])
+    header = ["mode", "old threshold", "new threshold", "balanced accuracy (dev)", "leave-one-out",
+              f"{FOLDS}-fold abstention precision", f"{FOLDS}-fold abstention recall"]
     lines = text_table(header, rows)
     assistant.thresholds.update(chosen)
     check = run_questions(assistant, questions, modes)

@@ -10,9 +10,14 @@ from archive_qa.evaluation.jsonl import read_rows
 from qa.errors import DataError
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
-CATEGORIES = ("paraphrase", "alias", "date", "multi", "follow-up", "unanswerable")
+LOOKUP_CATEGORIES = ("paraphrase", "alias", "date", "multi", "follow-up")
+FORM_CATEGORIES = ("list", "period", "change", "who")  # each asks for the answer form of its name (qa/forms.py)
+CATEGORIES = LOOKUP_CATEGORIES + FORM_CATEGORIES + ("unanswerable",)
+SPLITS = ("dev", "test")  # test: held out — never looked at while fitting thresholds or rules
 _KEYS = {"id", "question", "category", "answerable", "relevant", "answer_contains", "follows", "filters", "note"}
-_FILTER_KEYS = {"date_from", "date_to", "include_undated", "infer_dates"}
+_KEYS |= {"split"}
+_FILTER_KEYS = {"date_from", "date_to", "include_undated", "infer_dates", "from_person", "to_person", "person"}
+_FILTER_KEYS |= {"infer_people"}
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
@@ -32,6 +37,7 @@ class Question:
     answer_contains: tuple[str, ...]
     follows: str | None = None
     filters: dict | None = None
+    split: str = "dev"
 
     def keyword_hits(self, text: str) -> list[bool]:
         """For each required phrase (alternatives separated by "|"), whether the text contains one of them."""
@@ -80,6 +86,7 @@ def _question(row: object, where: str) -> Question:
         answer_contains=tuple(contains),
         follows=row.get("follows"),
         filters=row.get("filters"),
+        split=row.get("split", "dev"),
     )
 
 
@@ -99,6 +106,8 @@ def _check_fields(row: dict, where: str) -> None:
             raise QuestionSetError(f"{where}: field {key!r} must be a list of non-empty strings")
     if not isinstance(row.get("answerable"), bool):
         raise QuestionSetError(f"{where}: field 'answerable' must be true or false")
+    if row.get("split", "dev") not in SPLITS:
+        raise QuestionSetError(f"{where}: field 'split' must be one of {', '.join(SPLITS)}")
     if row.get("follows") is not None and not isinstance(row["follows"], str):
         raise QuestionSetError(f"{where}: field 'follows' must be a question id")
     filters = row.get("filters")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archive_qa.evaluation.runner import is_failure
-from archive_qa.evaluation.tables import markdown_table, text_table
+from archive_qa.evaluation.tables import fmt, markdown_table, text_table
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -22,6 +22,7 @@ ANSWER_COLUMNS = (
     "latency_p50_ms",
     "latency_p95_ms",
 )
+KIND_COLUMNS = ("questions", "form_accuracy", "document_recall", "document_precision", "period_recall", "name_hit_rate")
 # Metrics where a smaller number is better (everything else: larger is better).
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms")
 
@@ -51,6 +52,7 @@ def summary(report: dict) -> str:
     if report.get("kind") != "questions":
         return "\n".join(lines + text_table(*_section(report, "latency", LOWER_IS_BETTER)))
     lines += text_table(*_section(report, "answers", ANSWER_COLUMNS))
+    lines += ["", *text_table(*_kinds_table(report)), "", *_held_out_lines(report)]
     for mode in modes:
         failures = failing(report, mode)
         lines += ["", f"{mode}: {len(failures)} failing question(s)"]
@@ -65,6 +67,31 @@ def _section(report: dict, section: str, columns: Sequence[str]) -> tuple[list[s
         values = scores.get(section, {})
         rows.append([mode, *(values.get(c) for c in columns)])
     return ["mode", *columns], rows
+
+
+def _kinds_table(report: dict, split: str | None = None) -> tuple[list[str], list[list[object]]]:
+    """Per mode and answer form: the share answered in that form and what it listed (all questions, or a split)."""
+    rows = []
+    for mode, scores in report["modes"].items():
+        kinds = scores.get("kinds", {}) if split is None else scores.get("held_out", {}).get(split, {}).get("kinds", {})
+        rows += [[mode, kind, *(values.get(c) for c in KIND_COLUMNS)] for kind, values in kinds.items()]
+    return ["mode", "kind", *KIND_COLUMNS], rows
+
+
+def _held_out_lines(report: dict) -> list[str]:
+    """Abstention on questions its threshold was not fitted on: k-fold over all, and the held-out test split."""
+    lines = []
+    for mode, scores in report["modes"].items():
+        held = scores.get("held_out")
+        if not held:
+            continue
+        cv, test = held["cross_validated"], held["test_split"]
+        lines.append(
+            f"{mode} held-out abstention: {cv['folds']}-fold precision {fmt(cv['abstention_precision'])} "
+            f"recall {fmt(cv['abstention_recall'])}; test split ({test['questions']} questions) precision "
+            f"{fmt(test['abstention_precision'])} recall {fmt(test['abstention_recall'])}"
+        )
+    return lines
 
 
 def _title(report: dict) -> str:
@@ -91,7 +118,29 @@ def markdown(report: dict, plot: str | None = PLOT_PNG) -> str:
     if report.get("kind") != "questions":
         lines += ["## Latency", "", *markdown_table(*_section(report, "latency", LOWER_IS_BETTER))]
         return "\n".join(lines) + "\n"
-    return "\n".join(lines + _answers(report) + _categories(report) + _failing_questions(report))
+    return "\n".join(lines + _answers(report) + _kinds(report) + _categories(report) + _failing_questions(report))
+
+
+def _kinds(report: dict) -> list[str]:
+    """The answer forms' section: per kind, over all questions and over the test split, then held-out abstention."""
+    return [
+        "## Answer forms",
+        "",
+        *markdown_table(*_kinds_table(report)),
+        "",
+        "On the held-out test split:",
+        "",
+        *markdown_table(*_kinds_table(report, "test_split")),
+        "",
+        "Form accuracy: the share of the kind's questions answered in that form. Document recall and precision: the "
+        "listed (cited) documents against the relevant ones. Period recall: the share of the relevant records' years "
+        "the answer covers. Name hit rate: the share of who-is answers that hold the expected name.",
+        "",
+        "## Held-out abstention",
+        "",
+        *[f"- {line}" for line in _held_out_lines(report)],
+        "",
+    ]
 
 
 def _answers(report: dict) -> list[str]:

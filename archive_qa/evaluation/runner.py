@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from archive_qa.evaluation import metrics
-from archive_qa.evaluation.questions import Question
+from archive_qa.evaluation.heldout import cross_validate
+from archive_qa.evaluation.questions import FORM_CATEGORIES, LOOKUP_CATEGORIES, Question
 
 RANK_DEPTH = 10
 
@@ -30,6 +31,11 @@ class Outcome:
     keywords_missing: list[str] = field(default_factory=list)
     notice: str | None = None
     error: str | None = None
+    form: str = "lookup"
+    decided_by: str = ""
+    split: str = "dev"
+    cited_years: list[str] = field(default_factory=list)  # the years of the cited records that are relevant
+    relevant_years: list[str] = field(default_factory=list)  # the years of the relevant records
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -64,8 +70,18 @@ def _run_mode(assistant, questions: Sequence[Question], mode: str, k: int | None
         history = [answers[q.follows]] if q.follows else []
         answer, latency_ms = timed_ask(assistant, q.question, history, _filters(q), k=k, mode=mode)
         answers[q.id] = answer
-        outcomes.append(_outcome(q, answer, float(assistant.thresholds[mode]), latency_ms))
+        outcome = _outcome(q, answer, float(assistant.thresholds[mode]), latency_ms)
+        outcome.relevant_years = sorted(_years(assistant, q.relevant))
+        outcome.cited_years = sorted(_years(assistant, set(outcome.cited) & set(q.relevant)))
+        outcomes.append(outcome)
     return outcomes
+
+
+def _years(assistant, ids) -> set[str]:
+    """The years of the records with these ids (undated ones have none)."""
+    records = assistant.index.records
+    found = (records[p] for i in ids if (p := records.position(i)) is not None)
+    return {r.date[:4] for r in found if r.date}
 
 
 def timed_ask(assistant, question: str, *args, **kwargs) -> tuple:
@@ -98,22 +114,86 @@ def _outcome(q: Question, answer, threshold: float, latency_ms: float) -> Outcom
         keywords_missing=[p for p, hit in zip(q.answer_contains, hits, strict=True) if not hit],
         notice=answer.notice,
         error=answer.error,
+        form=answer.form,
+        decided_by=answer.decided_by,
+        split=q.split,
     )
 
 
 def score_mode(outcomes: Sequence[Outcome], questions: Sequence[Question], k: int) -> dict:
-    """Retrieval, answer and per-category metrics of one mode, and the problems of each question."""
+    """Retrieval, answer, per-kind and per-category metrics of one mode, held-out abstention, each question's problems.
+
+    Retrieval is scored over the look-up questions (the answerable ones of LOOKUP_CATEGORIES): a list, period,
+    change or who-is answer is scored by what it lists (`kinds`), not by its ranking.
+    """
     by_id = {q.id: q for q in questions}
-    answerable = [o for o in outcomes if o.answerable]
+    lookup = [o for o in outcomes if o.answerable and o.category in LOOKUP_CATEGORIES]
+    test = [o for o in outcomes if o.split == "test"]
     return {
-        "retrieval": _retrieval(answerable, by_id),
+        "retrieval": _retrieval(lookup, by_id),
         "answers": _answer_scores(outcomes, by_id),
+        "kinds": _kinds(outcomes, by_id),
+        "held_out": {
+            "cross_validated": cross_validate(outcomes),
+            "test_split": {
+                "questions": len(test),
+                **_abstention(test),
+                "kinds": _kinds(test, by_id),
+            },
+        },
         "categories": {
             category: _category_scores([o for o in outcomes if o.category == category], by_id)
             for category in dict.fromkeys(o.category for o in outcomes)
         },
         "problems": {o.id: p for o in outcomes if (p := diagnose(o, by_id[o.id], k))},
     }
+
+
+def _kinds(outcomes: Sequence[Outcome], by_id: dict[str, Question]) -> dict:
+    """Each answer form's figures (`kind_scores`) over the outcomes of its category."""
+    return {kind: kind_scores([o for o in outcomes if o.category == kind], by_id) for kind in FORM_CATEGORIES}
+
+
+def _abstention(outcomes: Sequence[Outcome]) -> dict:
+    """Abstention precision and recall of some outcomes, as reported."""
+    scores = metrics.abstention_scores([o.abstained for o in outcomes], [o.answerable for o in outcomes])
+    return {"abstention_precision": scores["precision"], "abstention_recall": scores["recall"]}
+
+
+def listed_scores(o: Outcome, q: Question) -> tuple[float, float]:
+    """Recall and precision of the documents an answer cites against the question's relevant ones (0, 0 if none)."""
+    cited, relevant = set(o.cited), set(q.relevant)
+    if o.abstained or not cited:
+        return 0.0, 0.0
+    hit = len(cited & relevant)
+    return hit / len(relevant), hit / len(cited)
+
+
+def kind_scores(members: Sequence[Outcome], by_id: dict[str, Question]) -> dict:
+    """A kind's figures over its answerable questions: the share answered in its form; for list and period the
+    recall and precision of the listed documents; for change the share of the relevant years covered and the
+    precision; for who-is the share whose answer holds the expected name."""
+    judged = [o for o in members if o.answerable]
+    row: dict = {"questions": len(judged)}
+    if not judged:
+        return row
+    row["form_accuracy"] = sum(o.form == o.category for o in judged) / len(judged)
+    pairs = [listed_scores(o, by_id[o.id]) for o in judged]
+    if judged[0].category == "change":
+        row["period_recall"] = sum(_years_covered(o) for o in judged) / len(judged)
+    elif judged[0].category != "who":
+        row["document_recall"] = sum(r for r, _ in pairs) / len(pairs)
+    if judged[0].category == "who":
+        row["name_hit_rate"] = _keyword_hit_rate(judged, by_id)
+    else:
+        row["document_precision"] = sum(p for _, p in pairs) / len(pairs)
+    return row
+
+
+def _years_covered(o: Outcome) -> float:
+    """The share of the relevant records' years that the answer's cited relevant records cover."""
+    wanted = set(o.relevant_years)
+    return len(wanted & set(o.cited_years)) / len(wanted) if wanted and not o.abstained else 0.0
 
 
 def _retrieval(answerable: Sequence[Outcome], by_id: dict[str, Question]) -> dict[str, float]:
@@ -176,6 +256,8 @@ def diagnose(o: Outcome, q: Question, k: int) -> list[str]:
                 f"abstention: answered an unanswerable question (evidence {o.evidence:.3f} >= {o.threshold})"
             )
         return problems
+    if q.category in FORM_CATEGORIES:
+        return _form_problems(o, q)
     relevant = set(q.relevant)
     rank = metrics.first_relevant_rank(o.ranking, relevant)
     missing_top = [r for r in q.relevant if r not in o.ranking[:k]]
@@ -194,6 +276,27 @@ def diagnose(o: Outcome, q: Question, k: int) -> list[str]:
         problems.append(f"{where}: cites {len(wrong)} record(s) that are not relevant")
     if o.keywords_missing:
         problems.append(f"{where}: answer lacks {', '.join(repr(w) for w in o.keywords_missing)}")
+    return problems
+
+
+def _form_problems(o: Outcome, q: Question) -> list[str]:
+    """What went wrong with a list, period, change or who-is question: its form, what it lists, its words."""
+    problems = []
+    if o.form != q.category:
+        problems.append(f"form: answered as {o.form}, not {q.category}")
+    if o.abstained:
+        why = f"{o.decided_by}, evidence {o.evidence:.3f}"
+        return problems + [f"abstention: abstained on an answerable question ({why})"]
+    missing = [r for r in q.relevant if r not in o.cited]
+    extra = [c for c in o.cited if c not in q.relevant]
+    if q.category in ("list", "period") and missing:
+        problems.append(f"listing: misses {len(missing)} of {len(q.relevant)} relevant record(s)")
+    if q.category == "change" and _years_covered(o) < 1:
+        problems.append(f"listing: covers {o.cited_years} of the years {o.relevant_years}")
+    if q.category != "who" and extra:
+        problems.append(f"listing: cites {len(extra)} record(s) that are not relevant")
+    if o.keywords_missing:
+        problems.append(f"composition: answer lacks {', '.join(repr(w) for w in o.keywords_missing)}")
     return problems
 
 

@@ -1,0 +1,201 @@
+"""The people index: who wrote, received, passed on or took part in each document, by record position.
+
+Read from the titles (qa/correspondents.py) when a build is written and saved beside it: each person under one
+key, the canonical form of the name through the alias table (`Filippov [Stalin]`, `Joseph Stalin` and `Stalin`
+are one person), with the name as the titles write it most and, per role, the positions of the records.
+`people.json` holds the keys, names and the code names titles give (`Filippov [Stalin]`); `people_positions.npy`
+the record positions of every person and role, one run after another, and `people_offsets.npy` where each run
+starts (person i, role r: `offsets[4 * i + r]` to `offsets[4 * i + r + 1]`). `People.mask` turns names and roles
+into a boolean mask over the records, which `ArchiveIndex.search` takes like a date filter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.words import words
+from qa.correspondents import Correspondents, code_names, read_title
+from qa.lexical import Analyzer
+
+PEOPLE_FILE = "people.json"
+POSITIONS_FILE = "people_positions.npy"
+OFFSETS_FILE = "people_offsets.npy"
+FORMAT = 2
+ROLES = ("authors", "recipients", "intermediaries", "participants")
+ROLE_NAMES = dict(zip(ROLES, ("author", "recipient", "intermediary", "participant"), strict=True))
+_ARTICLES = frozenset({"the", "a", "an"})
+# Words of a title (`Ambassador Yudin`, `Vice Premier Chen Yi`) that alone do not name a person.
+_RANKS = frozenset(
+    "ambassador premier vice chairman comrade general colonel marshal minister secretary president consul "
+    "delegation embassy legation party committee ministry foreign soviet chinese".split()
+)
+_PERSON_WORD = re.compile(r"^[A-Z][a-zà-ÿ'’-]+$")
+
+
+@lru_cache(maxsize=65536)
+def title_correspondents(title: str) -> Correspondents:
+    """`read_title`, cached (listings repeat titles such as "Memorandum of Conversation")."""
+    return read_title(title)
+
+
+def person_key(name: str, analyzer: Analyzer) -> str:
+    """The canonical words of a name, aliases resolved, without a leading article: one key per person."""
+    parts = words(analyzer.canonical(name))
+    while parts and parts[0] in _ARTICLES:
+        parts = parts[1:]
+    return " ".join(parts)
+
+
+def handles(key: str, name: str) -> set[str]:
+    """How a question may name a person: the whole key, and each surname-like word of a personal name."""
+    found = {key}
+    if all(_PERSON_WORD.match(w) for w in name.split()):
+        found |= {w for w in key.split() if len(w) >= 3 and w not in _RANKS}
+    return found
+
+
+class People:
+    """Every person the titles name, over a collection of `count` records."""
+
+    def __init__(
+        self,
+        keys: list[str],
+        names: list[str],
+        positions: np.ndarray,
+        offsets: np.ndarray,
+        count: int,
+        analyzer: Analyzer,
+        codes: dict[str, str] | None = None,
+    ) -> None:
+        self.keys, self.names_shown, self.positions_, self.offsets = keys, names, positions, offsets
+        self.count = count
+        self.analyzer = analyzer
+        self.number = {key: i for i, key in enumerate(keys)}
+        self.codes = {c: k for c, k in (codes or {}).items() if k in self.number and c != k}  # code name -> person
+        self._handles: tuple[dict[str, set[str]], frozenset[str]] | None = None
+
+    # ------------------------------------------------------------------------------------------ build, save, load
+
+    @classmethod
+    def build(cls, records: Iterable, analyzer: Analyzer) -> People:
+        """The people of the records' titles, resolved through the analyzer's alias table."""
+        runs: dict[str, list[list[int]]] = defaultdict(lambda: [[] for _ in ROLES])
+        shown: dict[str, dict[str, int]] = defaultdict(dict)
+        keys: dict[str, str] = {}
+        codes: dict[str, str] = {}
+        count = 0
+        for position, record in enumerate(records):
+            count += 1
+            found = title_correspondents(record.title)
+            if "[" in record.title:
+                codes.update((person_key(c, analyzer), person_key(p, analyzer)) for c, p in code_names(record.title))
+            for r, role in enumerate(ROLES):
+                for name in getattr(found, role):
+                    key = keys.get(name) or keys.setdefault(name, person_key(name, analyzer))
+                    if key:
+                        runs[key][r].append(position)
+                        shown[key][name] = shown[key].get(name, 0) + 1
+        ordered = sorted(runs)
+        flat = [runs[key][r] for key in ordered for r in range(len(ROLES))]
+        offsets = np.cumsum([0] + [len(run) for run in flat], dtype=np.int64)
+        positions = np.asarray([p for run in flat for p in run], dtype=np.int64)
+        names = [max(shown[key].items(), key=lambda item: (item[1], item[0]))[0] for key in ordered]
+        return cls(ordered, names, positions, offsets, count, analyzer, codes)
+
+    def save(self, folder: Path) -> None:
+        """Write the people files into a build folder."""
+        data = {"format": FORMAT, "count": self.count, "keys": self.keys, "names": self.names_shown}
+        data["codes"] = self.codes
+        (folder / PEOPLE_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        np.save(folder / POSITIONS_FILE, self.positions_)
+        np.save(folder / OFFSETS_FILE, self.offsets)
+
+    @classmethod
+    def load(cls, folder: Path, records, analyzer: Analyzer) -> People:
+        """The build's people files; a build made before they existed has its records' titles read instead."""
+        path = folder / PEOPLE_FILE
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        if data.get("format") != FORMAT:
+            return cls.build(records, analyzer)
+        positions = np.load(folder / POSITIONS_FILE, mmap_mode="r")
+        offsets = np.load(folder / OFFSETS_FILE, mmap_mode="r")
+        return cls(data["keys"], data["names"], positions, offsets, int(data["count"]), analyzer, data["codes"])
+
+    # ------------------------------------------------------------------------------------------ look-ups
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.number
+
+    def positions(self, key: str, roles: Sequence[str] = ROLES) -> np.ndarray:
+        """The positions of the records where the person has one of these roles, sorted."""
+        i = self.number.get(key)
+        if i is None:
+            return np.zeros(0, dtype=np.int64)
+        slots = [4 * i + ROLES.index(r) for r in roles]
+        runs = [self.positions_[self.offsets[s] : self.offsets[s + 1]] for s in slots]
+        return np.unique(np.concatenate(runs)) if runs else np.zeros(0, dtype=np.int64)
+
+    def find(self, name: str) -> list[str]:
+        """The keys a name stands for: its own key (or the person a title's code name stands for), else the people
+        whose key holds all its words."""
+        key = person_key(name, self.analyzer)
+        key = self.codes.get(key, key)
+        if not key:
+            return []
+        if key in self.number:
+            return [key]
+        wanted = set(key.split())
+        return sorted(k for k in self.keys if wanted <= set(k.split()))
+
+    def keys_for_handle(self, handle: str) -> set[str]:
+        """The people a question's words (canonical, space-separated) name."""
+        return self._handle_table()[0].get(handle, set())
+
+    def starts_a_handle(self, word: str) -> bool:
+        """Whether some person's handle starts with this word (a question's other words need no look-up)."""
+        return word in self._handle_table()[1]
+
+    def _handle_table(self) -> tuple[dict[str, set[str]], frozenset[str]]:
+        """Handles to keys, and the first words of handles; made on first use (every thread makes the same)."""
+        if self._handles is None:
+            table: dict[str, set[str]] = defaultdict(set)
+            for key, name in zip(self.keys, self.names_shown, strict=True):
+                for h in handles(key, name):
+                    table[h].add(key)
+            for code, key in self.codes.items():
+                table[code].add(key)
+            self._handles = (dict(table), frozenset(h.split(" ", 1)[0] for h in table))
+        return self._handles
+
+    @property
+    def longest_handle(self) -> int:
+        """The most words a person's key has (how far a question is scanned for one)."""
+        return max((k.count(" ") + 1 for k in self.keys), default=0)
+
+    def mask(self, keys: Iterable[str], roles: Sequence[str] = ROLES) -> np.ndarray:
+        """Records where any of these people has one of these roles."""
+        mask = np.zeros(self.count, dtype=bool)
+        for key in keys:
+            mask[self.positions(key, roles)] = True
+        return mask
+
+    def names(self) -> list[tuple[str, int]]:
+        """Each person's name as the titles write it, with their number of documents, most documents first."""
+        counts = [len(self.positions(key)) for key in self.keys]
+        return sorted(zip(self.names_shown, counts, strict=True), key=lambda x: (-x[1], x[0].lower()))
+
+    def name_of(self, key: str) -> str:
+        i = self.number.get(key)
+        return self.names_shown[i] if i is not None else key
+
+    def roles_in(self, record, key: str) -> list[str]:
+        """The roles a person has in one record, read from its title."""
+        found = title_correspondents(record.title)
+        return [r for r in ROLES if any(person_key(n, self.analyzer) == key for n in getattr(found, r))]

@@ -1,0 +1,93 @@
+"""The people index (qa/people.py): built from titles with the alias table, saved with a build, used as a mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.lexical import Analyzer
+from qa.people import OFFSETS_FILE, PEOPLE_FILE, POSITIONS_FILE, People, person_key
+from qa.records import Record
+
+
+def _record(i: int, title: str) -> Record:
+    return Record(str(i), title, None, None, "", None, "c", f"f:{i}")
+
+
+TITLES = [
+    "Ciphered Telegram No. 53517 from Kovalev to Filippov [Stalin]",
+    "Cable, Stalin to Mao Zedong [via Kovalev]",
+    "Memorandum of Conversation between Anastas Mikoyan and Mao Tse-tung",
+    "Letter from Joseph Stalin to Chairman Mao",
+    "Note on the Soviet Loan",
+    "Telegram from the Chinese Embassy in Moscow to the Foreign Ministry",
+]
+
+
+@pytest.fixture(scope="module")
+def people():
+    return People.build([_record(i, t) for i, t in enumerate(TITLES)], Analyzer.from_files())
+
+
+def test_one_person_under_every_name_the_alias_table_gives(people):
+    assert people.positions("stalin", ("recipients",)).tolist() == [0]
+    assert people.positions("stalin", ("authors",)).tolist() == [1, 3]
+    assert people.positions("mao zedong").tolist() == [1, 2, 3]
+    assert people.positions("kovalev", ("intermediaries",)).tolist() == [1]
+    assert "chinese embassy in moscow" in people  # a leading article is no part of a key
+    assert people.positions("nobody").tolist() == []
+    assert person_key("Filippov", people.analyzer) == person_key("Joseph Stalin", people.analyzer) == "stalin"
+
+
+def test_names_are_shown_as_the_titles_write_them_most(people):
+    assert people.name_of("stalin") == "Stalin"
+    assert dict(people.names())["Stalin"] == 3
+    assert people.names()[0][0] in ("Stalin", "Mao Zedong")
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [("Filippov", ["stalin"]), ("Mikoyan", ["anastas mikoyan"]), ("Mao", ["mao zedong"]), ("Nobody", []), ("", [])],
+)
+def test_a_name_finds_the_people_it_stands_for(people, name, keys):
+    assert people.find(name) == keys
+
+
+def test_a_mask_holds_the_records_of_the_people_in_those_roles(people):
+    assert np.flatnonzero(people.mask(["stalin"], ("authors",))).tolist() == [1, 3]
+    assert np.flatnonzero(people.mask(["stalin", "kovalev"])).tolist() == [0, 1, 3]
+    assert not people.mask(["nobody"]).any() and people.mask([]).shape == (len(TITLES),)
+
+
+def test_question_handles_are_whole_names_and_the_words_of_personal_names(people):
+    assert people.keys_for_handle("mikoyan") == {"anastas mikoyan"}
+    assert people.keys_for_handle("mao") == {"mao zedong"}
+    assert people.keys_for_handle("embassy") == set()  # not a personal name: only its whole name is a handle
+    assert people.keys_for_handle("chinese embassy in moscow") == {"chinese embassy in moscow"}
+
+
+def test_saved_and_loaded_people_are_the_same(people, tmp_path):
+    people.save(tmp_path)
+    loaded = People.load(tmp_path, [], people.analyzer)
+    assert loaded.count == people.count and loaded.keys == people.keys
+    assert loaded.positions("stalin", ("authors",)).tolist() == [1, 3] and loaded.name_of("stalin") == "Stalin"
+
+
+def test_a_build_made_before_the_file_existed_reads_its_titles(people, tmp_path):
+    loaded = People.load(tmp_path, [_record(i, t) for i, t in enumerate(TITLES)], people.analyzer)
+    assert loaded.keys == people.keys
+
+
+def test_the_index_writes_and_loads_its_people(hashing_index):
+    for name in (PEOPLE_FILE, POSITIONS_FILE, OFFSETS_FILE):
+        assert name in hashing_index.manifest.files  # checked like every file of the build
+    assert hashing_index.people.find("Filippov") == ["stalin"]
+    assert len(hashing_index.people.positions("kovalev", ("authors",))) == 4
+
+
+def test_search_takes_a_record_mask(hashing_index):
+    mask = hashing_index.people.mask(["kovalev"], ("authors",))
+    query = hashing_index.query("Soviet loan to China", mode="bm25")
+    hits = hashing_index.search(query, 10, "bm25", None, mask)
+    assert hits and all(mask[h.position] for h in hits)
+    assert hashing_index.search(query, 10, "bm25", None, np.zeros(hashing_index.count, dtype=bool)) == []
