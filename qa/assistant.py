@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer import Answer, AppliedFilter, AppliedPeople, Source
-from qa.compose import LIST_LIMIT, Composer, date_order, select
+from qa.compose import CHANGE_DEPTH, LIST_DEPTH, LIST_LIMIT, Composer, date_order, select
 from qa.config import MAX_K, MODES, Config
 from qa.dates import DateRange, find_date_range, strip_dates
 from qa.errors import QuestionError
-from qa.forms import Reading, capitalised_names, read_question
+from qa.forms import Reading, capitalised_names, read_question, swap_topic
 from qa.index import ArchiveIndex, DateFilter, Hit, Query
 from qa.leads import alias_lead, named_lead, roles_lead
-from qa.people import person_key
+from qa.lexical import Analyzer
+from qa.people import People, person_key, with_names
 from qa.records import DateError, date_bounds, parse_date
 
 MAX_QUESTION_CHARS = 2000
@@ -51,11 +52,16 @@ class Filters:
     infer_people: bool = True
 
     def __post_init__(self) -> None:
-        """Dates are read as the archive writes them or in ISO, and kept in ISO; QuestionError names a bad one."""
+        """Dates are read as the archive writes them or in ISO, and kept in ISO; people are names (text);
+        QuestionError names a bad one."""
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, iso_date(name, value))
+        for name in ("from_person", "to_person", "person"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise QuestionError(f"{name}: {value!r} is not a name")
 
 
 def iso_date(name: str, value: object) -> str:
@@ -84,13 +90,29 @@ def load_thresholds() -> dict[str, float]:
     return {k: float(v) for k, v in json.loads(THRESHOLDS_FILE.read_text(encoding="utf-8"))["thresholds"].items()}
 
 
-def resolve_follow_up(question: str, history: Sequence[str | Answer]) -> str:
+def resolve_follow_up(
+    question: str, history: Sequence[str | Answer], analyzer: Analyzer | None = None, people: People | None = None
+) -> str:
     """A follow-up read against the previous question.
 
-    The rule: a question that starts with "and", "what about", "how about", "what of", "same for" or
-    "also for", or that is nothing but a date, continues the previous one. If it brings a date, that
-    date replaces the previous question's; any other words it brings are added to the previous question.
-    Anything else is a new question.
+    The rule: a question that starts with "and", "what about", "how about", "what of", "same for" or "also for",
+    or that is nothing but a date, continues the previous one. It keeps the previous question's frame — its form,
+    the people it names and its date — and what it brings replaces the same part:
+
+    - a date replaces the previous question's date ("What did Kovalev report in May 1949?" → "What about July
+      1949?": "What did Kovalev report in July 1949");
+    - a topic (words other than a date and the people it names as senders or receivers) replaces the previous
+      topic, the words after the previous question's first marker ("about", "on", "regarding", "concerning", or a
+      word that only asks for documents: "mention", "discuss", "tell", "report", …) that a topic word follows
+      ("What did Kovalev tell Stalin about Wang Ming?" → "And about Shanghai?": "What did Kovalev tell Stalin
+      about Shanghai"; "Which documents mention Manchuria in 1949?" → "And Xinjiang?": "Which documents mention
+      Xinjiang in 1949"; "Who was Kovalev?" → "And Mikoyan?": "Who was Mikoyan"). `qa.forms.swap_topic`;
+    - anything else is added to the previous question: people in roles, or a topic when the previous question
+      has none after a marker ("What did Mikoyan discuss with Mao Zedong?" → "And the structure of state
+      power?": "What did Mikoyan discuss with Mao Zedong the structure of state power").
+
+    Topics are swapped with the collection's analyzer and people (`Assistant.ask` passes them); without them,
+    they are added. Any other question starts afresh.
     """
     if not history:
         return question
@@ -105,7 +127,8 @@ def resolve_follow_up(question: str, history: Sequence[str | Answer]) -> str:
     base = strip_dates(previous).rstrip("?").strip() if new_date else previous.rstrip("?").strip()
     if new_date and re.fullmatch(r"\d{4}", new_date.phrase):
         rest = rest.replace(new_date.phrase, f"in {new_date.phrase}", 1)
-    return f"{base} {rest}".strip()
+    swapped = swap_topic(base, rest, analyzer, people) if analyzer is not None and people is not None else None
+    return swapped or f"{base} {rest}".strip()
 
 
 class Assistant:
@@ -120,6 +143,8 @@ class Assistant:
         self.stands_for = {**{t: w for name, w in table.items() for t in self.index.analyzer.tokens(name)}, **table}
         self.composer = Composer(self.index, self.config.answer_weights)
         self._knows = lru_cache(maxsize=16384)(self._knows_name)  # names repeat across questions
+        self._forms_of = lru_cache(maxsize=16384)(self._forms_of_name)
+        self._names_in = lru_cache(maxsize=4096)(self._question_names)
 
     @property
     def embedder(self):
@@ -161,12 +186,13 @@ class Assistant:
             question = _SURROGATE.sub("\ufffd", question)  # a lone surrogate (broken input) cannot be encoded
         if error:
             return Answer(question, question, error=error, abstained=True, mode=mode)
-        resolved = resolve_follow_up(question, history)
+        resolved = resolve_follow_up(question, history, self.index.analyzer, self.index.people)
         reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters or Filters())
         timings: dict[str, float] = {}
         t = time.perf_counter()
         query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
         timings["encode_ms"] = (time.perf_counter() - t) * 1000
+        query, reading = self._as_written(resolved, query, reading)
         t = time.perf_counter()
         spans = [f.span for f in (applied, people_applied) if f]
         ranking, evidence, notice = self._retrieve(query, max(k, RANKING_DEPTH), mode, date_filter, people_mask, spans)
@@ -260,7 +286,11 @@ class Assistant:
 
     def unknown_names(self, question: str) -> list[str]:
         """The names (capitalised words) of a question that the collection never uses, nor anything they stand for."""
-        return [name for name in capitalised_names(strip_dates(question), self.index.analyzer) if not self._knows(name)]
+        return [name for name in self._names_in(question) if not self._knows(name)]
+
+    def _question_names(self, question: str) -> tuple[str, ...]:
+        """The capitalised names of a question, its dates apart (cached per assistant as `_names_in`)."""
+        return tuple(capitalised_names(strip_dates(question), self.index.analyzer))
 
     def _knows_name(self, name: str) -> bool:
         """Whether the collection uses every word of a name (or a form: Romania, Romanian), or what it stands for."""
@@ -278,12 +308,44 @@ class Assistant:
 
     def _used(self, word: str) -> bool:
         """Whether the collection uses a word or a near form of it (country and people, singular and plural)."""
-        forms = {word, word + "n", word + "an", word + "ese", word[:-1] + "ian", word[:-2], word.removesuffix("n")}
-        forms |= {word.removesuffix("an"), word.removesuffix("ian"), word.removesuffix("ese"), word[:-3] + "ism"}
-        tokens = {t for f in forms if len(f) >= 3 for t in self.index.analyzer.tokens(f)}
+        return self._near_form(word) is not None
+
+    def _near_form(self, word: str) -> str | None:
+        """The collection's token for a word or, when it does not use the word itself, for a near form of it
+        (Czechoslovakia: czechoslovak, Maoist: maoism, Romanians: romanian); "" for a stop word or a single letter
+        (not a name); None when the collection uses neither."""
+        near = [word, word + "n", word + "an", word + "ese", word[:-1] + "ian", word[:-2], word.removesuffix("n")]
+        near += [word.removesuffix("an"), word.removesuffix("ian"), word.removesuffix("ese"), word[:-3] + "ism"]
+        tokens = [t for f in dict.fromkeys(near) if len(f) >= 3 for t in self.index.analyzer.tokens(f)]
         if not tokens:
-            return True  # a stop word or a single letter: not a name
-        return any(self.index.lexical.document_frequency(t) > 0 for t in tokens)
+            return ""
+        return next((t for t in tokens if self.index.lexical.document_frequency(t) > 0), None)
+
+    def _as_written(self, question: str, query: Query, reading: Reading) -> tuple[Query, Reading]:
+        """The query's and the topic's tokens with the question's names as the collection writes them."""
+        forms = self._name_forms(question)
+        if not forms:
+            return query, reading
+        written = lambda tokens: [forms.get(t, t) for t in tokens]  # noqa: E731
+        return replace(query, tokens=written(query.tokens)), replace(reading, topic=written(reading.topic))
+
+    def _name_forms(self, question: str) -> dict[str, str]:
+        """The tokens of a question's names that the collection uses only in a near form, mapped to that form: a
+        name is matched as the collection writes it ("Maoist" finds "Maoism", "Czechoslovakia" "Czechoslovak"),
+        the form by which it is known for abstention (`unknown_names`)."""
+        forms = {}
+        for name in self._names_in(question):
+            forms.update(self._forms_of(name))
+        return forms
+
+    def _forms_of_name(self, name: str) -> dict[str, str]:
+        forms = {}
+        for word in self.index.analyzer.canonical(name).split():
+            tokens = self.index.analyzer.tokens(word)
+            if len(tokens) == 1 and self.index.lexical.document_frequency(tokens[0]) == 0:
+                if near := self._near_form(word.strip(".'’-")):
+                    forms[tokens[0]] = near
+        return forms
 
     def _decide(self, reading: Reading, unknown: list[str], evidence: float, mode: str) -> tuple[str, bool]:
         """Answer or abstain, and why: a name the collection never uses declines ("names"); a question whose
@@ -309,15 +371,17 @@ class Assistant:
             self._who(answer, reading)
         elif reading.form in ("list", "period"):
             allowed = _allowed(self.index, date_filter, mask, undated=reading.undated)
-            positions = select(self.index, allowed, reading.topic, query, mode)
+            positions = select(self.index, allowed, reading, query, mode)
             if positions:
                 answer.notice = None  # the list holds what the filters allow, however weak the best match
                 self.composer.listing(answer, positions, reading.topic)
             elif reading.topic and ranking:  # no document holds the topic's words: those that answer it best
                 answer.form = "lookup"
                 lookup()
-        elif reading.form == "change":
-            self.composer.change(answer, ranking[: max(k, RANKING_DEPTH)], reading.topic or query.tokens, strength)
+        elif reading.form == "change":  # every record within the filters (unless widened), not only the top ones
+            hits = ranking if answer.notice else self.index.search(query, CHANGE_DEPTH, mode, date_filter, mask)
+            shown = ranking[: max(k, RANKING_DEPTH)]
+            self.composer.change(answer, hits, reading.topic or query.tokens, strength, shown)
         else:
             lookup()
         if not answer.sentences:
@@ -334,8 +398,12 @@ class Assistant:
         alias = canonical != " ".join(name.lower().split()) or person_key(name, index.analyzer) in index.people.codes
         tokens = index.analyzer.tokens(name)
         positions = set(index.people.mask(keys).nonzero()[0].tolist()) if keys else set()
-        candidates, _ = index.lexical.search(tokens, 1000)
-        positions |= {int(p) for p in candidates if index.coverage(tokens, index.record_tokens(int(p))) >= 1.0}
+        names = [index.people.named(keys[0])] if len(keys) == 1 else []
+        candidates, _ = index.lexical.search(tokens, LIST_DEPTH)
+        positions |= {
+            int(p) for p in candidates
+            if index.coverage(tokens, with_names(index.record_tokens(int(p)), names)) >= 1.0
+        }
         ordered = date_order(index, sorted(positions))[:LIST_LIMIT]
         if not ordered:
             return

@@ -102,13 +102,13 @@ def _shift(day: int, days: int) -> int:
 def _points(question: str) -> list[tuple[tuple[int, int], str]]:
     """Every single month or year a question names ("in May 1949", "of 1977", "1962"), in order."""
     found: list[tuple[int, tuple[int, int], str]] = []
-    taken: list[range] = []
+    taken = bytearray(len(question))  # characters an earlier match took (linear, however many dates)
     for kind, pattern in _RULES:
         if kind != "in":
             continue
         for m in pattern.finditer(question):
-            if not any(m.start() in r or m.end() - 1 in r for r in taken):
-                taken.append(range(m.start(), m.end()))
+            if not taken[m.start()] and not taken[m.end() - 1]:
+                taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
                 found.append((m.start(), _point(m.group(1)), m.group(0).strip()))
     return [(bounds, phrase) for _, bounds, phrase in sorted(found)]
 
@@ -150,6 +150,15 @@ def _bounds(kind: str, m: re.Match[str]) -> tuple[int | None, int | None]:
     if kind == "after":
         return _shift(_point(m.group(1))[1], 1), None
     return _point(m.group(1))
+
+
+def date_phrases(question: str) -> list[str]:
+    """The question's date expressions as written, in order ("in June 1949", "between 1949 and 1951")."""
+    found = []
+    for _, pattern in _RULES:
+        found += [(m.start(), m.group(0).strip()) for m in pattern.finditer(question)]
+        question = pattern.sub(lambda m: " " * len(m.group(0)), question)
+    return [phrase for _, phrase in sorted(found)]
 
 
 @lru_cache(maxsize=4096)

@@ -20,8 +20,20 @@ People in roles, read from the words around a name the titles know (aliases reso
 as a role ("with A", "A and B discuss" stay words to look for): a role filters the documents by their titles, so
 it is read only where the question says who sent or received.
 
-What a question is about (its topic) is its words less the date, the names read in roles, and the words that
-only ask for documents ("documents", "mention", "happened", "wrote", …).
+What a question is about (its topic) is its words less the date, the names read in roles, the words that only
+ask for documents ("documents", "mention", "happened", "wrote", …) and, in a list question, the word that links
+the documents asked for to what they are about: the first word after the document noun (past "that|which|who"
+and an auxiliary), unless it is a stop word, a name or another document noun ("Which reports *came* from
+Sofia?", "Which conversations *involved* Mao Zedong?", "documents that *touch* on …"). What verb joins documents
+to a topic varies without end; where it stands does not.
+
+A list of a kind of document ("Which telegrams…", "Which conversations…"; not the generic "documents", "records",
+"papers", "messages", "reports") holds only documents whose title or summary uses that word or an alias of it
+(cable = telegram): `Reading.required`.
+
+A person the titles know, named in the question but in no role, is a `Name` (`Reading.names`): a text holds the
+person when it has the whole name or a handle that names no one else of the titles, so "Mao Zedong" in a question
+matches a summary that says only "Mao" when the titles know one Mao (qa/people.py: the surname rule).
 """
 
 from __future__ import annotations
@@ -31,9 +43,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from embeddings.words import words
-from qa.dates import find_date_range, strip_dates
+from qa.dates import date_phrases, find_date_range, strip_dates
 from qa.lexical import Analyzer
-from qa.people import People
+from qa.people import Name, People
 from qa.records import MONTHS
 
 FORMS = ("lookup", "list", "period", "change", "who")
@@ -88,7 +100,14 @@ _RECIPIENT_BEFORE = frozenset(
 )
 _RECIPIENT_AFTER = frozenset("receive received receives get got gets".split())
 _NOT_SENT_TO = frozenset("talk talked talks speak spoke speaks went go going visit visited trip".split())
-_DOC_WORDS = frozenset(words(_DOCS.replace("?", "").replace("(", " ").replace(")", " ").replace("|", " ")))
+_MARKERS = frozenset("about on regarding concerning re".split())  # words that introduce a topic
+_DOC_WORD = re.compile(_DOCS, re.I)  # one word naming documents ("dispatches", "memoranda"), by fullmatch
+# A list question's document noun, and the word after it (past "that|which|who" and an auxiliary): lower case,
+# so a name ("Which documents Kovalev wrote") is never taken for it.
+_DOC_NOUN = re.compile(
+    rf"(?i:\b({_DOCS})\b(?:\s+(?:that|which|who))?(?:\s+(?:did|do|does|were|was|are|is|have|has|had))?)"
+    r"(?:\s+([a-z][\w'’-]*))?"
+)
 _NAME_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’-]*(?:\.(?=\w))?(?:\s+[A-Z][\w'’-]*)*")
 
 
@@ -102,6 +121,8 @@ class Reading:
     recipients: tuple[str, ...] = ()
     who: str = ""
     undated: bool = False
+    required: tuple[str, ...] = ()  # tokens every listed document must hold: the kind of document asked for
+    names: tuple[Name, ...] = ()  # people the question names in no role (matched by the surname rule)
 
     @property
     def has_people(self) -> bool:
@@ -112,24 +133,38 @@ def read_question(question: str, analyzer: Analyzer, people: People) -> Reading:
     """The question's form, people in roles and topic, by the rules in this module's docstring."""
     who = _who_name(question, analyzer, people)
     undated = bool(_UNDATED.search(question))
-    dated = find_date_range(question) is not None
     text = strip_dates(question)
-    authors, recipients, used = roles(text, analyzer, people)
-    topic = _topic(text, analyzer, used | set(who.lower().split()))
-    if who:
-        form = "who"
-    elif _CHANGE.search(question):
-        form = "change"
+    authors, recipients, used, others = roles(text, analyzer, people)
+    form = "who" if who else "change" if _CHANGE.search(question) else ""
+    if not form and (_LIST.search(question) or undated):
+        form = "list"
+    required, relation, written = _asked_kind(text, analyzer, people) if form == "list" else ((), "", ())
+    topic = _topic(text, analyzer, used | set(who.lower().split()) | {relation})
+    if required:  # the kind as the records write it: "cables" is the alias table's "telegram"
+        topic = [r for t in topic for r in (required if t in written else (t,))]
+    if form == "change":
         topic = [t for t in topic if t not in set(analyzer.tokens(CHANGE_WORDS))]
-    elif _LIST.search(question) or undated:
-        form = "list"
-    elif dated and not topic:
-        form = "period"
-    elif not topic and (authors or recipients):
-        form = "list"
-    else:
-        form = "lookup"
-    return Reading(form, topic, authors, recipients, who, undated)
+    if not form:
+        dated = find_date_range(question) is not None
+        form = "period" if dated and not topic else "list" if not topic and (authors or recipients) else "lookup"
+    names = tuple(people.named(key) for key in others)
+    return Reading(form, topic, authors, recipients, who, undated, required, names)
+
+
+def _asked_kind(text: str, analyzer: Analyzer, people: People):
+    """A list question's kind of document (its tokens as the records write it, unless generic), the word linking it
+    to the topic, and the kind's tokens as the question writes it."""
+    m = _DOC_NOUN.search(text)
+    if not m:
+        return (), "", ()
+    noun = m.group(1).lower()
+    singular = noun[:-1] if noun.endswith("s") and analyzer.canonical(noun[:-1]) != noun[:-1] else noun
+    kind = analyzer.tokens(singular)  # an alias's plural ("cables") is the alias's
+    required = () if set(kind) & _generic_tokens(analyzer) else tuple(kind)
+    relation = (m.group(2) or "").lower()
+    if _DOC_WORD.fullmatch(relation) or people.keys_for_handle(analyzer.canonical(relation)):
+        relation = ""
+    return required, relation, tuple(analyzer.tokens(noun))
 
 
 def _who_name(question: str, analyzer: Analyzer, people: People) -> str:
@@ -145,18 +180,22 @@ def _who_name(question: str, analyzer: Analyzer, people: People) -> str:
     return name if capitalised or known else ""
 
 
-def roles(text: str, analyzer: Analyzer, people: People) -> tuple[tuple[str, ...], tuple[str, ...], set[str]]:
-    """The people a question names as authors and as recipients (keys), and the words those names took."""
+def roles(text: str, analyzer: Analyzer, people: People):
+    """The people a question names as authors and as recipients (keys), the words those names took, and the people
+    it names in no role (each a single person: a handle shared by several is left to the words)."""
     tokens = words(analyzer.canonical(text))
     authors: list[str] = []
     recipients: list[str] = []
+    others: list[str] = []
     used: set[str] = set()
     for start, end, keys in _mentions(tokens, people):
         role = _role(tokens, start, end)
         if role:
             (authors if role == "author" else recipients).extend(k for k in sorted(keys) if k not in authors)
             used |= set(tokens[start:end])
-    return tuple(dict.fromkeys(authors)), tuple(dict.fromkeys(recipients)), used
+        elif len(keys) == 1:
+            others.extend(keys)
+    return tuple(dict.fromkeys(authors)), tuple(dict.fromkeys(recipients)), used, tuple(dict.fromkeys(others))
 
 
 def _mentions(tokens: list[str], people: People) -> list[tuple[int, int, set[str]]]:
@@ -191,7 +230,7 @@ def _role(tokens: list[str], start: int, end: int) -> str | None:
     if previous in _RECIPIENT_BEFORE:
         return "recipient"
     following = after[0] if after else ""
-    if following == "s" and len(after) > 1 and after[1] in _DOC_WORDS:
+    if following == "s" and len(after) > 1 and _DOC_WORD.fullmatch(after[1]):
         return "author"
     if following in _AUTHOR_AFTER:
         return "author"
@@ -210,6 +249,54 @@ def _topic(text: str, analyzer: Analyzer, used: set[str]) -> list[str]:
 def _generic_tokens(analyzer: Analyzer) -> frozenset[str]:
     """The tokens of the generic words, as an analyzer makes them (once per analyzer)."""
     return frozenset(analyzer.tokens(" ".join(GENERIC)))
+
+
+def swap_topic(previous: str, follow_up: str, analyzer: Analyzer, people: People) -> str | None:
+    """The previous question with its topic replaced by the follow-up's, its frame (form words, people, dates)
+    kept; None when the follow-up brings no topic or the previous question has none after a marker.
+
+    The previous topic is what follows its first marker ("about", "on", "regarding", "concerning", or a word that
+    only asks for documents: "mention", "discuss", "tell", "report", …) when a topic word comes next, up to the
+    end; a date there is kept. A who-is question's topic is its name. The follow-up's own leading marker is
+    dropped ("about Shanghai"); a date it brings is added (the caller has taken out the previous one).
+    """
+    new = strip_dates(follow_up).split()
+    while new and new[0].lower() in _MARKERS:
+        new = new[1:]
+    new_topic = " ".join(new)
+    if not new_topic or not _topic(new_topic, analyzer, roles(new_topic, analyzer, people)[2]):
+        return None
+    if _who_name(previous, analyzer, people):
+        m = _WHO.match(previous)
+        group = 1 if m.group(1) else 2
+        return f"{previous[: m.start(group)]}{new_topic}{previous[m.end(group) :]}"
+    at = _topic_start(previous, analyzer, people)
+    if at is None:
+        return None
+    return " ".join([previous[:at].rstrip(), new_topic, *date_phrases(previous[at:]), *date_phrases(follow_up)])
+
+
+def _topic_start(question: str, analyzer: Analyzer, people: People) -> int | None:
+    """Where a question's topic starts: right after its first marker that a topic word follows (articles apart)."""
+    used = roles(strip_dates(question), analyzer, people)[2]
+    markers = _MARKERS | set(GENERIC)
+    found = [m for m in re.finditer(r"[\w'’-]+", question) if m.group(0).lower() not in ("the", "a", "an")]
+    for marker, following in zip(found, found[1:], strict=False):
+        if marker.group(0).lower() in markers and _is_topic_word(following.group(0), analyzer, used):
+            return marker.end()
+    return None
+
+
+def _is_topic_word(word: str, analyzer: Analyzer, used: set[str]) -> bool:
+    """Whether a word of the question is a topic word: a content word, neither generic, a marker, a date, nor a
+    name the question reads in a role."""
+    low = word.lower()
+    if low in _MARKERS or low.rstrip(".") in MONTHS or re.fullmatch(r"\d+", word):
+        return False
+    if set(words(analyzer.canonical(word))) <= used:  # a name read in a role (Filippov is Stalin)
+        return False
+    tokens = analyzer.tokens(word)
+    return bool(tokens) and not set(tokens) <= _generic_tokens(analyzer)
 
 
 def capitalised_names(question: str, analyzer: Analyzer) -> list[str]:

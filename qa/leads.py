@@ -4,7 +4,8 @@ Every word of a lead line is a count, one of the connectives in `CONNECTIVES`, a
 cited record, a name read from a cited record's title, or a name of the alias table:
 
 - documents: "Four documents from 1949, written by Kovalev, all to Stalin:"; "One undated document:";
-  "Three documents from 1949 to 1977, by year:" (change over time);
+  "Three documents from 1949 to 1977, by year:", "Two documents from May to July 1949, by month:" (change over
+  time);
 - who-is: "Filippov is another name for Stalin." (alias table), then "Stalin: author of one document,
   recipient of four, participant in one:" (titles), or "Wang Ming is named in two documents:" (summaries).
 """
@@ -20,7 +21,8 @@ from qa.records import Record
 _NUMBERS = "one two three four five six seven eight nine ten eleven twelve".split()
 CONNECTIVES = frozenset(
     """document documents from to and by written all both sent is another name for named in of author authors
-    recipient recipients intermediary intermediaries participant participants undated dated by year them more""".split()
+    recipient recipients intermediary intermediaries participant participants undated dated by year month them
+    more""".split()
     + _NUMBERS
 )
 
@@ -55,7 +57,12 @@ def _month(iso: str) -> str:
     return calendar.month_name[int(iso[5:7])]
 
 
-def documents_lead(records: Sequence[Record], people: People, *, by_year: bool = False) -> str:
+def period_name(iso: str, unit: str) -> str:
+    """A date's period as a heading writes it: "1949" (year), "May 1949" (month)."""
+    return f"{_month(iso)} {iso[:4]}" if unit == "month" else iso[:4]
+
+
+def documents_lead(records: Sequence[Record], people: People, *, by: str = "") -> str:
     """"Four documents from 1949, written by Kovalev, all to Stalin:" — from the records' dates and titles."""
     n = len(records)
     undated = sum(1 for r in records if not r.date)
@@ -72,7 +79,7 @@ def documents_lead(records: Sequence[Record], people: People, *, by_year: bool =
     if recipient:
         joint = ", all to" if n > 2 else ", both to" if n == 2 else " to" if author else ", sent to"
         line += f"{joint} {recipient}"
-    return line + (", by year:" if by_year else ":")
+    return line + (f", by {by}:" if by else ":")
 
 
 def _shared(records: Sequence[Record], role: str, people: People) -> str:

@@ -15,6 +15,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +38,7 @@ _RANKS = frozenset(
     "delegation embassy legation party committee ministry foreign soviet chinese".split()
 )
 _PERSON_WORD = re.compile(r"^[A-Z][a-zà-ÿ'’-]+$")
+_PLACE = re.compile(r"\s+in\s+((?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)$")
 
 
 @lru_cache(maxsize=65536)
@@ -53,12 +55,38 @@ def person_key(name: str, analyzer: Analyzer) -> str:
     return " ".join(parts)
 
 
-def handles(key: str, name: str) -> set[str]:
-    """How a question may name a person: the whole key, and each surname-like word of a personal name."""
+def handles(key: str, name: str, analyzer: Analyzer) -> set[str]:
+    """How a question may name a person: the whole key, each surname-like word of a personal name, and the place
+    that ends the name of a body (`the Conference of … in Sofia`: Sofia; `the Chinese Embassy in Moscow`: Moscow),
+    so that "reports from Sofia" finds the Conference's note as "reports from Kovalev" finds Kovalev's."""
     found = {key}
     if all(_PERSON_WORD.match(w) for w in name.split()):
         found |= {w for w in key.split() if len(w) >= 3 and w not in _RANKS}
+    elif place := _PLACE.search(name):
+        found.add(person_key(place.group(1), analyzer))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A person as the words of texts name them: the tokens of the whole name, and the token sets of the handles
+    that name this person and no one else of the titles (`Mao` for Mao Zedong when the titles know one Mao)."""
+
+    tokens: frozenset[str]
+    handles: tuple[frozenset[str], ...]
+
+    def held_by(self, tokens: frozenset[str] | set[str]) -> bool:
+        return any(handle <= tokens for handle in self.handles)
+
+
+def with_names(tokens: Iterable[str], names: Sequence[Name]) -> set[str]:
+    """A text's tokens, with the whole name of every person it names by a handle of theirs alone: a summary that
+    says "Mao" holds "Mao Zedong" (the surname rule)."""
+    held = set(tokens)
+    for name in names:
+        if name.held_by(held):
+            held |= name.tokens
+    return held
 
 
 class People:
@@ -79,7 +107,7 @@ class People:
         self.analyzer = analyzer
         self.number = {key: i for i, key in enumerate(keys)}
         self.codes = {c: k for c, k in (codes or {}).items() if k in self.number and c != k}  # code name -> person
-        self._handles: tuple[dict[str, set[str]], frozenset[str]] | None = None
+        self._handles: tuple[dict[str, set[str]], frozenset[str], dict[str, list[str]]] | None = None
 
     # ------------------------------------------------------------------------------------------ build, save, load
 
@@ -162,16 +190,26 @@ class People:
         """Whether some person's handle starts with this word (a question's other words need no look-up)."""
         return word in self._handle_table()[1]
 
-    def _handle_table(self) -> tuple[dict[str, set[str]], frozenset[str]]:
-        """Handles to keys, and the first words of handles; made on first use (every thread makes the same)."""
+    def named(self, key: str) -> Name:
+        """The person as texts name them: the tokens of the key, and of each handle that names no one else (a title
+        naming "Mao" and another "Mao Zedong" give two keys of one person: "Mao" names no one else)."""
+        table, words_of = self._handle_table()[0], set(key.split())
+        own = [h for h in self._handle_table()[2].get(key, ()) if all(set(k.split()) <= words_of for k in table[h])]
+        tokens = self.analyzer.tokens
+        return Name(frozenset(tokens(key)), tuple(frozenset(tokens(h)) for h in own if tokens(h)))
+
+    def _handle_table(self) -> tuple[dict[str, set[str]], frozenset[str], dict[str, list[str]]]:
+        """Handles to keys, the first words of handles, and each key's handles; made on first use (every thread
+        makes the same)."""
         if self._handles is None:
             table: dict[str, set[str]] = defaultdict(set)
-            for key, name in zip(self.keys, self.names_shown, strict=True):
-                for h in handles(key, name):
-                    table[h].add(key)
-            for code, key in self.codes.items():
-                table[code].add(key)
-            self._handles = (dict(table), frozenset(h.split(" ", 1)[0] for h in table))
+            own: dict[str, list[str]] = defaultdict(list)
+            pairs = [(h, key) for key, name in zip(self.keys, self.names_shown, strict=True)
+                     for h in handles(key, name, self.analyzer)]
+            for h, key in pairs + [(code, key) for code, key in self.codes.items()]:
+                table[h].add(key)
+                own[key].append(h)
+            self._handles = (dict(table), frozenset(h.split(" ", 1)[0] for h in table), dict(own))
         return self._handles
 
     @property

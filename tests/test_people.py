@@ -66,6 +66,23 @@ def test_question_handles_are_whole_names_and_the_words_of_personal_names(people
     assert people.keys_for_handle("chinese embassy in moscow") == {"chinese embassy in moscow"}
 
 
+def test_a_body_named_with_its_place_is_found_by_the_place(people):
+    """`Telegram from the Chinese Embassy in Moscow …`: "documents from Moscow" finds the Embassy's telegram."""
+    assert people.keys_for_handle("moscow") == {"chinese embassy in moscow"}
+    assert people.find("Moscow") == ["chinese embassy in moscow"]
+
+
+def test_a_surname_holds_the_whole_name_only_when_it_names_one_person():
+    from qa.people import with_names
+
+    titles = ["Letter from Wang Ming to Stalin", "Letter from Wang Jiaxiang to Mao Zedong", "Cable, Stalin to Mao"]
+    people = People.build([_record(i, t) for i, t in enumerate(titles)], Analyzer.from_files())
+    mao, ming = people.named("mao zedong"), people.named("wang ming")
+    assert with_names({"mao", "loan"}, [mao]) == {"mao", "zedong", "loan"}
+    assert with_names({"wang"}, [ming]) == {"wang"}  # two Wangs in the titles: "Wang" alone is neither
+    assert with_names({"ming"}, [ming]) == {"wang", "ming"}
+
+
 def test_saved_and_loaded_people_are_the_same(people, tmp_path):
     people.save(tmp_path)
     loaded = People.load(tmp_path, [], people.analyzer)

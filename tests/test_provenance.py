@@ -23,7 +23,8 @@ CONNECTIVES = frozenset({"in", ":", "(", ")", "“", "”", '"', "…"})
 # written by Kovalev, all to Stalin:"; "Filippov is another name for Stalin."), nothing that states a fact.
 LEAD_CONNECTIVES = CONNECTIVES | frozenset(
     """one two three four five six seven eight nine ten eleven twelve document documents from to and by written all
-    both sent is another name for named of author recipient intermediary participant undated year more , . :""".split()
+    both sent is another name for named of author recipient intermediary participant undated year month more , . :
+    """.split()
 )
 ALIAS_NAMES = sorted(
     {n.strip().casefold() for line in SHIPPED_ALIASES.read_text(encoding="utf-8").splitlines()

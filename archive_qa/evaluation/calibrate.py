@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive_qa.evaluation import metrics
-from archive_qa.evaluation.heldout import FOLDS, best_threshold, cross_validate
+from archive_qa.evaluation.heldout import FOLDS, abstention_score, best_threshold, cross_validate
 from archive_qa.evaluation.runner import run_questions
 from archive_qa.evaluation.tables import text_table
 
@@ -21,22 +21,21 @@ class Calibration:
     """A threshold (answer when evidence >= it) and how well it separates the classes on the set."""
 
     threshold: float
-    balanced_accuracy: float
-    loo_balanced_accuracy: float
+    score: float  # heldout.abstention_score: the lesser of abstention precision and recall
+    loo_score: float
     gap: float
 
 
 def calibrate(evidence: Sequence[float], answerable: Sequence[bool]) -> Calibration:
-    """The best threshold, with a leave-one-out estimate of its balanced accuracy on unseen questions."""
-    threshold, accuracy, gap = best_threshold(evidence, answerable)
+    """The best threshold, with a leave-one-out estimate of its score on unseen questions."""
+    threshold, score, gap = best_threshold(evidence, answerable)
     predictions = []
     for i in range(len(evidence)):
         rest_e = [e for j, e in enumerate(evidence) if j != i]
         rest_a = [a for j, a in enumerate(answerable) if j != i]
         t = best_threshold(rest_e, rest_a)[0] if rest_e else threshold
         predictions.append(evidence[i] < t)
-    loo = metrics.abstention_scores(predictions, answerable)["balanced_accuracy"] or 0.0
-    return Calibration(threshold, accuracy, loo, gap)
+    return Calibration(threshold, score, abstention_score(predictions, answerable), gap)
 
 
 def write_thresholds(thresholds: dict[str, float], path: Path) -> None:
@@ -61,9 +60,9 @@ def calibrate_thresholds(assistant, questions, modes: Sequence[str]) -> tuple[di
         cal = calibrate([o.evidence for o in fit], [o.answerable for o in fit])
         chosen[mode] = cal.threshold
         held = cross_validate(results[mode])
-        rows.append([mode, before[mode], round(cal.threshold, 4), cal.balanced_accuracy, cal.loo_balanced_accuracy,
+        rows.append([mode, before[mode], round(cal.threshold, 4), cal.score, cal.loo_score,
                      held["abstention_precision"], held["abstention_recall"]])
-    header = ["mode", "old threshold", "new threshold", "balanced accuracy (dev)", "leave-one-out",
+    header = ["mode", "old threshold", "new threshold", "min(precision, recall) (dev)", "leave-one-out",
               f"{FOLDS}-fold abstention precision", f"{FOLDS}-fold abstention recall"]
     lines = text_table(header, rows)
     assistant.thresholds.update(chosen)

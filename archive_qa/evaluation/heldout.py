@@ -10,13 +10,19 @@ from archive_qa.evaluation import metrics
 FOLDS = 5
 
 
-def _balanced_accuracy(evidence: Sequence[float], answerable: Sequence[bool], threshold: float) -> float:
-    abstained = [e < threshold for e in evidence]
-    return metrics.abstention_scores(abstained, answerable)["balanced_accuracy"] or 0.0
+def abstention_score(abstained: Sequence[bool], answerable: Sequence[bool]) -> float:
+    """What a threshold is fitted for: the lesser of abstention precision and recall (0 when either is undefined).
+
+    The bar is on both (no false "not covered", no unanswerable question answered). Balanced accuracy, the mean
+    of the two classes' recalls, weighs each unanswerable question by the inverse of their number: with few of
+    them, catching one is worth declining several answerable questions, which lowers precision.
+    """
+    scores = metrics.abstention_scores(abstained, answerable)
+    return min(scores["precision"] or 0.0, scores["recall"] or 0.0)
 
 
 def best_threshold(evidence: Sequence[float], answerable: Sequence[bool]) -> tuple[float, float, float]:
-    """The threshold with the best balanced accuracy, as (threshold, balanced accuracy, gap).
+    """The threshold with the best `abstention_score`, as (threshold, score, gap).
 
     Candidates are the midpoints between consecutive distinct evidence values (and a step beyond
     each end); among equally good ones the widest gap between the classes wins, so the threshold
@@ -27,9 +33,9 @@ def best_threshold(evidence: Sequence[float], answerable: Sequence[bool]) -> tup
         raise ValueError("no evidence values to calibrate on")
     candidates = [(values[0] - 0.01, 0.0), (values[-1] + 0.01, 0.0)]
     candidates += [((a + b) / 2, b - a) for a, b in zip(values, values[1:], strict=False)]
-    scored = [(_balanced_accuracy(evidence, answerable, t), gap, -t, t) for t, gap in candidates]
-    accuracy, gap, _, threshold = max(scored)
-    return threshold, accuracy, gap
+    scored = [(abstention_score([e < t for e in evidence], answerable), gap, -t, t) for t, gap in candidates]
+    score, gap, _, threshold = max(scored)
+    return threshold, score, gap
 
 
 def fold_of(question_id: str, folds: int = FOLDS) -> int:
