@@ -18,11 +18,17 @@ GOOD = {
     "k": (" 7 ", 7),
     "mode": ("bm25", "bm25"),
     "index_kind": ("hnsw", "hnsw"),
+    "vector_dtype": ("float16", "float16"),
     "hnsw_threshold": ("1000", 1000),
     "aliases": ("extra.tsv", Path("extra.tsv")),
     "query_backend": ("torch", "torch"),
+    "encoder": ("onnx-int8", "onnx-int8"),
+    "engine": ("ray", "ray"),
+    "ray_address": ("10.0.0.5:6379", "10.0.0.5:6379"),
     "cache": ("/tmp/qa-cache", Path("/tmp/qa-cache")),
     "answer_weights": ("1, 0, 0.5, 0, 0", AnswerWeights(1, 0, 0.5, 0, 0)),
+    "conversations": ("/data/chats.sqlite3", Path("/data/chats.sqlite3")),
+    "archive_url": ("https://archive.example/ ", "https://archive.example"),
 }
 
 # Texts each field refuses, with a part of the message.
@@ -33,8 +39,12 @@ BAD = [
     ("k", "9" * 5000, "is not a whole number"),
     ("mode", "semantic", "'semantic' is not one of hybrid, dense, bm25"),
     ("index_kind", "ivf", "'ivf' is not one of auto, flat, hnsw"),
+    ("vector_dtype", "int8", "'int8' is not one of auto, float32, float16"),
     ("hnsw_threshold", "-3", "-3 must be at least 1"),
     ("query_backend", "tensorrt", "is not one of onnx, torch"),
+    ("encoder", "tensorrt", "is not one of onnx, onnx-int8, torch"),
+    ("engine", "spark", "'spark' is not one of local, ray"),
+    ("archive_url", "javascript:alert(1)", "is not an http(s) address"),
     ("answer_weights", "1,2,3", "is not 5 numbers separated by commas"),
     ("answer_weights", "1,2,3,4,x", "is not 5 numbers separated by commas"),
     ("answer_weights", "1,2,3,4,nan", "is not 5 numbers separated by commas"),
@@ -135,3 +145,9 @@ def test_a_bad_variable_is_one_line_from_the_command_line(monkeypatch, capfd):
     assert main(["ask", "Who met Mao?"]) == 2
     out, err = capfd.readouterr()
     assert out == "" and err == "archive-qa: ARCHIVE_QA_K: 'many' is not a whole number\n"
+
+
+def test_the_readme_lists_every_setting():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [s.env for s in Config.settings().values() if f"`{s.env}`" not in readme]
+    assert missing == []

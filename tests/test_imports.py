@@ -1,8 +1,8 @@
 """The import graph of the project's modules (imports inside functions included): no cycle, no forbidden edge.
 
 Layers, lowest first: `embeddings` (models, vectors), `qa` (the library), `archive_qa` (the command line,
-the evaluation and the bench), and `app.py` (the chat app). A module may import only from its own layer or
-below; only `app.py` imports Streamlit.
+the evaluation and the bench), and the chat app (`app.py` and its pages in `app_pages/`). A module may import
+only from its own layer or below; only the app imports Streamlit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("qa", "embeddings", "archive_qa")
+PACKAGES = ("qa", "embeddings", "archive_qa", "app_pages")
+APP = ("app", "app_pages")
 LIBRARY = ("qa", "embeddings")
 
 
@@ -138,21 +139,21 @@ def _within(module: str, packages: tuple[str, ...] | str) -> bool:
 
 def _forbidden(module: str, imported: str) -> str | None:
     """Why an import is not allowed, or None."""
-    if imported.split(".")[0] == "streamlit" and module != "app":
-        return "only app.py imports Streamlit"
+    if imported.split(".")[0] == "streamlit" and not _within(module, APP):
+        return "only the app imports Streamlit"
     if _within(module, LIBRARY) and imported.split(".")[0] == "argparse":
         return "the library does not parse command lines"
-    if _within(module, LIBRARY) and _within(imported, ("archive_qa", "app")):
+    if _within(module, LIBRARY) and _within(imported, ("archive_qa", *APP)):
         return "the library does not import the command line, the evaluation, the bench or the app"
     if _within(module, "embeddings") and _within(imported, "qa"):
         return "embeddings is below qa"
-    if _within(module, "archive_qa") and _within(imported, "app"):
+    if _within(module, "archive_qa") and _within(imported, APP):
         return "the command line does not import the app"
     return None
 
 
 def test_the_graph_sees_the_whole_project(graph):
-    assert {"qa.index", "qa.build", "embeddings.model", "archive_qa.cli", "app"} <= graph.keys()
+    assert {"qa.index", "qa.build", "embeddings.model", "archive_qa.cli", "app", "app_pages.chat"} <= graph.keys()
     assert "qa.build" in graph["qa.index"]["project"]
     # an import inside a function counts: the command line imports the index only when a command runs
     assert "qa.index" in graph["archive_qa.cli"]["project"]
@@ -180,6 +181,8 @@ def test_the_checks_catch_what_they_are_for():
     assert _forbidden("embeddings.model", "qa.errors")
     assert _forbidden("archive_qa.cli", "streamlit")
     assert _forbidden("app", "streamlit") is None
+    assert _forbidden("app_pages.chat", "streamlit") is None
+    assert _forbidden("qa.text", "app_pages.common")
     assert _forbidden("archive_qa.cli", "qa.index") is None
     hidden = "def f():\n    import a.b\nif TYPE_CHECKING:\n    import c\nelse:\n    import d\n"
     assert [n.names[0].name for n in _import_nodes([ast.parse(hidden)])] == ["a.b", "d"]

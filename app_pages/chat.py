@@ -1,0 +1,576 @@
+"""The chat page: ask the collection, read cited answers and their sources; conversations saved and reopened by link.
+
+A question reruns only the chat fragment (by its key), which draws the new turn alone; the whole page is then
+redrawn once, each turn by a fragment of its own in the place the chat fragment drew it. Every text comes from
+qa/ and corpus or user text is shown escaped, never as HTML.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import replace
+
+import streamlit as st
+
+from app_pages import common
+from qa.answer import Answer
+from qa.assistant import Filters
+from qa.citations import numbered_citations, to_csl_json, to_ris
+from qa.collection import question_years, range_words, year_filters
+from qa.config import MODES, Config
+from qa.conversations import decode_turn, encode_turn, valid_id
+from qa.errors import ArchiveQAError, QuestionError
+from qa.text import (
+    MODE_LABELS,
+    answer_footer,
+    answer_markdown,
+    answer_notes,
+    conversation_markdown,
+    escape_markdown,
+    first_upper,
+    question_date,
+    question_words,
+    short_title,
+    source_label,
+    timeline_axis,
+    timeline_note,
+    timeline_rows,
+    timeline_span,
+    why_lines,
+)
+
+CHAT = "chat"  # the chat fragment's key: a question reruns it by this name (st.rerun(CHAT) in a widget callback)
+LINK = "conversation"  # the query parameter naming the conversation shown
+# After an answer is sent, the page around it is redrawn by a full rerun; waiting this long first lets the
+# browser draw the answer before the whole page arrives again (tests/test_browser.py, 2 cores under load: the
+# whole answer on screen in a median 200-275 ms without the pause, 140-180 ms with it).
+REDRAW_PAUSE_S = 0.3
+INTRO = (
+    " Ask a question in plain English: every sentence of an answer is quoted from a document summary and "
+    "numbered, like \\[1\\], after the source it comes from. When the collection does not cover a question, "
+    "the page says so."
+)
+
+
+# ---------------------------------------------------------------------------------------------- conversations
+
+
+def save_turns(config: Config) -> None:
+    """Save the session's turns not yet saved, starting a conversation (and its link) with the first."""
+    state = st.session_state
+    store = common.store(config)
+    for turn in state.turns:
+        if turn.get("saved"):
+            continue
+        data = encode_turn(turn["answer"], turn["filters"], turn["k"], turn["mode"], turn.get("asked_at"))
+        if not (state.conversation and store.add_turn(state.conversation, data)):
+            state.conversation = store.create(turn["answer"].question, common.signed_in_user() or "")
+            store.add_turn(state.conversation, data)
+            st.query_params[LINK] = state.conversation
+        turn["saved"] = True
+
+
+def load_turns(config: Config, cid: str) -> list[dict] | None:
+    """A saved conversation's turns (records given back their full text from the index), or None."""
+    texts = common.store(config).turns(cid) if valid_id(cid) else None
+    if texts is None:
+        return None
+    index = common.index_or_none(common.build_key(config), config)
+
+    def full_text(record_id: str) -> str:
+        position = index.records.position(record_id) if index else None
+        return index.records[position].full_text if position is not None else ""
+
+    turns = []
+    for text in texts:
+        try:
+            turns.append({**decode_turn(text, full_text), "saved": True})
+        except (ValueError, KeyError, TypeError, ArchiveQAError):  # a turn written by a version that differs too much
+            continue
+    return turns
+
+
+def open_conversation(config: Config, cid: str) -> None:
+    """Show a saved conversation (from the list or a link); a link naming none says so and starts afresh."""
+    state = st.session_state
+    turns = load_turns(config, cid)
+    state.queue = []
+    if turns is None:
+        state.turns, state.conversation = [], None
+        state.notice = "No conversation at this link: a new one starts here."
+        st.query_params.pop(LINK, None)
+        return
+    state.turns, state.conversation = turns, cid
+    st.query_params[LINK] = cid
+
+
+def follow_link(config: Config) -> None:
+    """Keep the conversation shown and the page's link in step: a link opens its conversation; back from another
+    page, the link is given back."""
+    state = st.session_state
+    linked = st.query_params.get(LINK)
+    if linked == state.conversation:
+        return
+    if linked:
+        open_conversation(config, linked)
+    elif state.conversation:
+        st.query_params[LINK] = state.conversation
+
+
+def new_conversation() -> None:
+    state = st.session_state
+    state.turns, state.queue, state.conversation = [], [], None
+    st.query_params.pop(LINK, None)
+
+
+def rename_conversation(config: Config, field: str) -> None:
+    common.store(config).rename(st.session_state.conversation, st.session_state.get(field, ""))
+
+
+def delete_conversation(config: Config) -> None:
+    common.store(config).delete(st.session_state.conversation)
+    new_conversation()
+
+
+# ---------------------------------------------------------------------------------------------- asking
+
+
+def ask(config: Config, question: str, filters: Filters, k: int, mode: str) -> dict:
+    """Ask with the conversation so far and keep the turn (saved once it is shown)."""
+    turns = st.session_state.turns
+    history = [t["answer"] for t in turns if not t["answer"].error]
+    try:
+        answer = common.load_assistant(common.build_key(config), config).ask(question, history, filters, k=k, mode=mode)
+    except QuestionError as exc:  # a filter the index no longer knows (a name, after a rebuild)
+        answer = Answer(question, question, error=first_upper(str(exc)), abstained=True, mode=mode)
+    turns.append({"answer": answer, "filters": filters, "k": k, "mode": mode})
+    return turns[-1]
+
+
+def enqueue(question: str) -> None:
+    """Queue a question for the chat fragment, and rerun only that fragment (by its key) unless a full run is due
+    anyway, after an answer the page has not yet been redrawn around: that run answers it, in place."""
+    state = st.session_state
+    state.queue.append(question)
+    if state.drawn == len(state.turns):
+        st.rerun(CHAT)
+
+
+def submit_question() -> None:
+    enqueue(st.session_state.question)
+
+
+def ask_without_date(config: Config) -> None:
+    """Ask the last question again without reading a date from it, in its place (and in the saved conversation)."""
+    state = st.session_state
+    last = state.turns.pop()
+    turn = ask(config, last["answer"].question, replace(last["filters"], infer_dates=False), last["k"], last["mode"])
+    if last.get("saved") and state.conversation:
+        data = encode_turn(turn["answer"], turn["filters"], turn["k"], turn["mode"])
+        common.store(config).replace_last_turn(state.conversation, data)
+        turn["saved"] = True
+
+
+# ---------------------------------------------------------------------------------------------- one date control
+
+
+def last_answer():
+    turns = st.session_state.turns
+    return turns[-1]["answer"] if turns else None
+
+
+def clear_dates(config: Config, span: tuple[int, int]) -> None:
+    """Clear the date control and the date read from the last question, both at once."""
+    state = st.session_state
+    state.years, state.undated, state.dates_read = span, False, None
+    if question_date(last_answer()):
+        ask_without_date(config)
+
+
+def dates_moved(config: Config, span: tuple[int, int]) -> None:
+    """Moving the control back to every year while it shows a question's date clears that date too."""
+    if tuple(st.session_state.years) == span and st.session_state.get("dates_read"):
+        clear_dates(config, span)
+
+
+def sync_dates(view, span: tuple[int, int]) -> tuple[int, int] | None:
+    """Put the years of a date read from the last question on the control (once per answer); when the last answer
+    read none, take the control back from such years. The years shown for a question, or None."""
+    state = st.session_state
+    shown = question_years(question_date(last_answer()), view)
+    marker = state.get("dates_read")
+    if shown and marker != (len(state.turns), shown):
+        state.years, state.dates_read = shown, (len(state.turns), shown)
+    elif not shown and marker:
+        if tuple(state.get("years", span)) == marker[1]:
+            state.years = span
+        state.dates_read = None
+    years = tuple(state.get("years", span))
+    state.years = (max(span[0], min(years[0], span[1])), min(span[1], max(years[1], span[0])))
+    marker = state.get("dates_read")
+    return marker[1] if marker and tuple(state.years) == marker[1] else None
+
+
+def date_control(sb, config: Config, view) -> Filters:
+    """The one date control: a year range that also shows, in the answer's own words, a date read from the last
+    question; clearing either clears both. Its filters (none while it shows the question's date)."""
+    span = view.year_range if view else None
+    if not span:
+        return Filters()
+    read = sync_dates(view, span)
+    years = sb.slider("Document dates", *span, key="years", on_change=dates_moved, args=(config, span),
+                      persist_state="session")
+    narrowed = tuple(years) != span
+    include = sb.checkbox("Also undated documents", key="undated", disabled=not narrowed or bool(read),
+                          persist_state="session")
+    applied = question_date(last_answer())
+    if read and applied:
+        sb.caption(escape_markdown(first_upper(applied.description) + ", read from your question."))
+    else:
+        sb.caption(escape_markdown(first_upper(range_words(view, tuple(years), include)) + "."))
+    if narrowed or read:
+        sb.button("Clear dates", key="clear_dates", on_click=clear_dates, args=(config, span))
+    return Filters() if read else year_filters(view, tuple(years), include)
+
+
+# ---------------------------------------------------------------------------------------------- the sidebar
+
+
+def people_control(sb, view, filters: Filters) -> Filters:
+    """Who wrote and who received the documents, as the titles say (any name of the alias table works too)."""
+    counts = dict(view.people) if view else {}
+    names = list(counts)
+    label = lambda name: f"{name} ({counts.get(name, 0)})"  # noqa: E731
+    author = sb.selectbox("Written by", names, index=None, key="from_person", placeholder="Anyone",
+                          format_func=label, persist_state="session")
+    recipient = sb.selectbox("Sent to", names, index=None, key="to_person", placeholder="Anyone",
+                             format_func=label, persist_state="session")
+    return replace(filters, from_person=author, to_person=recipient)
+
+
+def sidebar_search(config: Config, view) -> tuple[Filters, int, str]:
+    sb = st.sidebar
+    sb.header("Search")
+    filters = people_control(sb, view, date_control(sb, config, view))
+    k = sb.slider("Documents to consider", 1, max(10, config.k), config.k, key="k", persist_state="session",
+                  help="How many of the best-matching documents an answer is drawn from.")
+    mode = sb.radio("Search", MODES, index=MODES.index(config.mode), format_func=MODE_LABELS.get, key="mode",
+                    persist_state="session", help="By meaning finds documents about the same thing in other words; "
+                    "by words finds the words you typed (names, places); both combines them.")
+    return filters, k, mode
+
+
+def sidebar_conversations(config: Config) -> None:
+    """New conversation, download, rename or delete the one shown, and the list (as the privacy rule allows)."""
+    store = common.store(config)
+    st.sidebar.header("Conversations")
+    if store.problem:
+        st.sidebar.warning(escape_markdown(store.problem))
+    conversation_actions(config, store)
+    conversation_list(config, store, common.who_sees_what())
+
+
+def conversation_actions(config: Config, store) -> None:
+    state = st.session_state
+    row = st.sidebar.container(horizontal=True)
+    row.button("New conversation", key="new_conversation", on_click=new_conversation, disabled=not state.turns,
+               icon=":material/add:")
+    row.download_button(
+        "Download", conversation_markdown(state.turns) if state.turns else "", file_name="archive-qa-conversation.md",
+        mime="text/markdown", on_click="ignore", disabled=not state.turns, key="download", icon=":material/download:",
+        help="The conversation as Markdown: each question as asked and as read, filters, answers and citations.",
+    )
+    if state.conversation:
+        with st.sidebar.popover("Rename or delete", icon=":material/edit:"):
+            field = f"title-{state.conversation}"
+            st.text_input("Name", value=store.title(state.conversation) or "", key=field, max_chars=200)
+            st.button("Rename", key="rename", on_click=rename_conversation, args=(config, field))
+            st.button("Delete this conversation", key="delete", on_click=delete_conversation, args=(config,))
+
+
+def conversation_list(config: Config, store, rule) -> None:
+    """The saved conversations the rule lets this session see, most recent first; sign-in where it is configured."""
+    sb = st.sidebar
+    if rule.sign_in and sb.button("Sign in to see your conversations", key="sign_in"):
+        st.login()
+    if rule.owner:
+        sb.caption(escape_markdown(f"Signed in as {rule.owner}"))
+        if sb.button("Sign out", key="sign_out"):
+            st.logout()
+    if not rule.listed:
+        if not rule.sign_in:
+            sb.caption("Saved conversations are opened by their link (this server is shared, with no sign-in).")
+        return
+    for c in store.conversations(rule.owner):
+        sb.button(escape_markdown(short_title(c.title, 40)), key=f"open-{c.id}", on_click=open_conversation,
+                  args=(config, c.id), type="secondary" if c.id == st.session_state.conversation else "tertiary",
+                  help=escape_markdown(f"{c.turns} questions · last {c.updated[:16].replace('T', ' ')} UTC"))
+
+
+# ---------------------------------------------------------------------------------------------- a turn
+
+
+def reading(answer) -> common.Reading:
+    """What the cards of an answer need: the question's words (by the index's analyzer) and the archive."""
+    state = st.session_state
+    return common.Reading(question_words(answer.resolved_question, state.tokens), state.archive)
+
+
+def folded(label: str, key: str):
+    """A folded section whose content is drawn only while it is open (opening it reruns its turn's fragment alone):
+    a turn sends a line per source, not every card."""
+    section = st.expander(label, key=key, on_change="rerun")
+    return section if section.open else None
+
+
+def sources(turn: dict) -> None:
+    """The cited sources as folded cards (a line each), then the documents retrieved but not cited."""
+    answer, key = turn["answer"], turn_key(turn)
+    card_reading = reading(answer)
+
+    def cards(group) -> None:
+        for source in group:
+            section = folded(source_label(source), f"{key}-card-{source.n}")
+            if section:
+                with section:
+                    why = why_lines(source, answer, st.session_state.tokens)
+                    common.record_card(source.record, card_reading, source.quoted if source.cited else (), why)
+
+    if answer.sources:
+        st.markdown("**Sources**")
+        cards(answer.sources)
+    if answer.related and answer.abstained:
+        st.markdown("**Closest documents** (not cited: they do not answer the question)")
+        cards(answer.related)
+    elif answer.related:
+        section = folded(f"Also found, not cited ({len(answer.related)})", f"{key}-related")
+        if section:
+            with section:
+                cards(answer.related)
+
+
+def turn_key(turn: dict) -> str:
+    """A name for a turn's folded sections, the same on every run (so a section stays open) and unique per turn."""
+    if "key" not in turn:
+        turn["key"] = f"t{secrets.token_hex(4)}"
+    return turn["key"]
+
+
+def timeline_spec(answer) -> tuple[dict | None, str | None]:
+    """The chart of an answer's documents on a time axis fitting them (titles on the rows), and the caption naming
+    those not on it."""
+    rows = timeline_span(timeline_rows(answer))
+    note = timeline_note(answer, rows)
+    if not rows:
+        return None, note
+    axis = timeline_axis(rows)
+    both = len({r["kind"] for r in rows}) > 1
+    color = {
+        "field": "kind",
+        "type": "nominal",
+        "scale": {"domain": ["cited", "not cited"], "range": ["#1c6fb5", "#a8a8a8"]},
+        "legend": {"orient": "bottom", "title": None} if both else None,
+    }
+    x_axis = {"format": axis["format"], "tickCount": {"interval": axis["interval"], "step": axis["step"]},
+              "grid": True, "gridOpacity": 0.4, "labelOverlap": True}
+    spec = {
+        "data": {"values": rows},
+        "mark": {"type": "circle", "size": 110, "opacity": 0.9},
+        "encoding": {
+            "x": {"field": "date", "type": "temporal", "title": None, "axis": x_axis,
+                  "scale": {"domain": [axis["from"], axis["to"]]}},
+            "y": {"field": "label", "type": "nominal", "title": None, "sort": None,
+                  "axis": {"ticks": False, "domain": False, "labelLimit": 280}},
+            "color": color,
+            "tooltip": [{"field": "title", "title": "Title"}, {"field": "shown_date", "title": "Date"}],
+        },
+        "height": {"step": 24},
+    }
+    return spec, note
+
+
+def timeline(turn: dict) -> None:
+    if "timeline" not in turn:
+        turn["timeline"] = timeline_spec(turn["answer"])  # made once per answer, not on every rerun
+    spec, note = turn["timeline"]
+    if spec:
+        st.caption("When these documents were written")
+        st.vega_lite_chart(spec, width="stretch", alt="Timeline of the answer's documents")
+    if note:
+        st.caption(note)
+
+
+def citations(turn: dict) -> None:
+    """The answer's citations in the archive's style, to copy, and its cited records for reference managers."""
+    section = folded("Cite these sources", f"{turn_key(turn)}-cite")
+    if not section:
+        return
+    sources = turn["answer"].sources
+    with section:
+        st.code(numbered_citations(sources), language=None, wrap_lines=True)
+        records = [s.record for s in sources]
+        row = st.container(horizontal=True)
+        for label, data, name, mime in (
+            ("RIS", to_ris(records), "ris", "application/x-research-info-systems"),
+            ("CSL-JSON", to_csl_json(records), "json", "application/json"),
+        ):
+            row.download_button(f"Download {label}", data, file_name=f"archive-qa-sources.{name}", mime=mime,
+                                on_click="ignore", key=f"{turn_key(turn)}-{name}", icon=":material/download:")
+
+
+def details(turn: dict) -> None:
+    """An answer's sources (a line each), timeline and citations."""
+    answer = turn["answer"]
+    sources(turn)
+    if answer.sources or answer.related:
+        timeline(turn)
+    if answer.sources:
+        citations(turn)
+
+
+def details_label(answer) -> str:
+    if answer.sources:
+        return f"Sources ({len(answer.sources)}), timeline and citations"
+    return f"Closest documents ({len(answer.related)}) and timeline"
+
+
+def show_answer(turn: dict, newest: bool = True) -> None:
+    """A turn's answer: how it was read, the cited text, then its details (the newest answer's in full, an earlier
+    one's folded into a line, so that a long conversation stays short) and how it was searched."""
+    answer = turn["answer"]
+    if answer.error:
+        st.warning(escape_markdown(answer.error))
+        return
+    for note in answer_notes(answer, turn["filters"].infer_dates):
+        st.caption(note)
+    if answer.notice:
+        st.warning(escape_markdown(answer.notice))
+    if answer.abstained:
+        st.info(escape_markdown(answer.text))
+    else:
+        st.markdown(answer_markdown(answer))
+    if newest:
+        details(turn)
+    elif answer.sources or answer.related:
+        section = folded(details_label(answer), f"{turn_key(turn)}-details")
+        if section:
+            with section:
+                details(turn)
+    st.caption(answer_footer(answer, turn["k"]))
+
+
+def show_question(question: str) -> None:
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question))
+
+
+def show_turn(turn: dict, newest: bool = True) -> None:
+    show_question(turn["answer"].question)
+    with st.chat_message("assistant"):
+        show_answer(turn, newest)
+
+
+@st.fragment
+def past_turn(turn: dict, newest: bool) -> None:
+    """A turn, drawn by a fragment of its own like the chat's: where the chat fragment drew a turn, a full rerun
+    draws it the same way (a fragment at the same place holding the same elements); opening one of its folded
+    sections reruns it alone. Only the newest turn shows its details unfolded."""
+    show_turn(turn, newest)
+
+
+# ---------------------------------------------------------------------------------------------- the page
+
+
+def index_problem(problem: str) -> None:
+    """The index cannot be used: say why in one line and offer the rebuild; questions wait."""
+    st.warning("**The index cannot be used as it is.** " + escape_markdown(first_upper(problem)))
+    st.markdown("Rebuild it from the corpus now (the same as running `archive-qa index`):")
+    st.button("Rebuild index", key="rebuild_main", type="primary", on_click=common.request_rebuild)
+    st.chat_input("Rebuild the index to ask questions", disabled=True)
+
+
+def header(view) -> None:
+    st.title("Archive QA")
+    st.caption("Cited answers from the collection's document summaries, entirely offline.")
+    if view:
+        st.markdown(escape_markdown(view.description()) + INTRO)
+        st.page_link(common.BROWSE_PAGE, label="Browse every document", icon=":material/table_rows:")
+
+
+def main() -> None:
+    common.start()
+    state = st.session_state
+    for name, empty in (("turns", []), ("queue", []), ("conversation", None)):
+        state.setdefault(name, empty)
+    state.page = state.get("page", 0) + 1  # this full run; the chat fragment drawn by an earlier one is stale
+    config = common.config()
+    if state.pop("rebuild", False):
+        common.rebuild(config)
+    key = common.build_key(config)
+    view, problem = common.open_index(key, config)
+    follow_link(config)
+    save_turns(config)  # any turn a fragment answered but could not save (its run was cut short)
+    header(view)
+    if state.get("notice"):
+        st.info(escape_markdown(state.pop("notice")))
+    sidebar_conversations(config)
+    filters, k, mode = sidebar_search(config, view)
+    if problem:
+        index_problem(problem)
+        return
+    try:
+        with st.spinner("Loading the model and the index (once per start)…"):
+            assistant = common.load_assistant(key, config)
+    except ArchiveQAError as exc:  # the model cannot be loaded, or disagrees with the index
+        st.error(escape_markdown(f"The assistant cannot start: {exc}"))
+        return
+    state.tokens, state.archive = assistant.index.analyzer.tokens, view.archive
+    state.drawn = len(state.turns)  # the turns this run draws; the chat fragment draws those asked after it
+    st.chat_input("Ask the collection a question", key="question", on_submit=submit_question)
+    for number, turn in enumerate(state.turns, start=1):
+        past_turn(turn, number == len(state.turns))
+    conversation(config, key, filters, k, mode, state.page)
+
+
+@st.fragment(key=CHAT)
+def conversation(config: Config, key: str, filters: Filters, k: int, mode: str, page: int) -> None:
+    """The example questions of an empty chat, and the answers to new questions.
+
+    The chat box and the examples queue a question in the session and rerun this fragment alone, by its key
+    (`enqueue`). It comes after the earlier turns, so it draws a new turn where the next full run draws it, and
+    it sends only that turn: an answer costs the same at any length of conversation. After a pause that lets the
+    browser draw the answer, the whole page is redrawn once (sidebar, download); a question sent before that is
+    answered by that full run, here again. Should a full run have been interrupted (this fragment, drawn by an
+    earlier run, is then stale), a full run is asked for; a queued question waits for it.
+    """
+    state = st.session_state
+    if page != state.page:
+        st.rerun(scope="app")
+    for turn in state.turns[state.drawn :]:
+        show_turn(turn)
+    if not state.turns and not state.queue:
+        st.markdown("**Try one of these:**")
+        for i, example in enumerate(common.load_examples(key, common.load_assistant(key, config))):
+            st.button(escape_markdown(example), key=f"example-{i}", on_click=enqueue, args=(example,))
+    if state.queue:
+        answer_queued(config, filters, k, mode)
+        time.sleep(REDRAW_PAUSE_S)
+        st.rerun(scope="app")
+
+
+def answer_queued(config: Config, filters: Filters, k: int, mode: str) -> None:
+    """Answer the queued questions in order, each shown at once and then saved; a question leaves the queue as its
+    turn is kept."""
+    queue = st.session_state.queue
+    while queue:
+        show_question(queue[0])
+        with st.chat_message("assistant"):
+            with st.spinner("Searching the collection…"):
+                turn = ask(config, queue[0], filters, k, mode)
+                queue.pop(0)  # no Streamlit call in between: an interrupted run neither loses it nor asks it twice
+            show_answer(turn)
+        save_turns(config)
+
+
+main()
