@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev index check lint clean
+.PHONY: run test fuzz install install-dev index check lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: install
 
 test: install-dev
 	$(BIN)/python -m pytest
+
+# The fuzz tests with the deep profile: thousands of random examples each (make test runs a fixed few).
+fuzz: install-dev
+	ARCHIVE_QA_FUZZ=deep $(BIN)/python -m pytest tests/test_fuzz_corpus.py tests/test_fuzz_questions.py \
+		tests/test_fuzz_manifest.py --hypothesis-show-statistics -q
 
 lint: install-dev
 	$(BIN)/ruff check .

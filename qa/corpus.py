@@ -8,6 +8,7 @@ field by field (`qa.corpus_exports`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from qa.corpus_html import declared_charset, html_page
 from qa.corpus_ids import settle_ids
 from qa.corpus_layouts import read_page
 from qa.corpus_lines import split_lines, text_lines
-from qa.corpus_raw import Problem, Raw, Sink, checked, display_path
+from qa.corpus_raw import MAX_EXPORT_BYTES, MAX_PAGE_BYTES, Problem, Raw, Sink, checked, display_path
 from qa.corpus_scan import FORMATS, collection_name, root_of, scan
 from qa.corpus_show import format_records, record_rows
 from qa.records import Record
@@ -42,6 +43,7 @@ class Corpus:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     per_file: dict[str, int] = field(default_factory=dict)
+    read: dict[str, list[Record]] = field(default_factory=dict)  # each file's records as read, before ids settle
 
     @property
     def date_span(self) -> tuple[str, str] | None:
@@ -61,12 +63,19 @@ def corpus_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     return found.files, found.errors
 
 
-def load_corpus(paths: Iterable[Path | str], *, root: Path | str | None = None) -> Corpus:
+def load_corpus(
+    paths: Iterable[Path | str],
+    *,
+    root: Path | str | None = None,
+    known: Callable[[Path, str], list[Record] | None] | None = None,
+) -> Corpus:
     """Read every corpus file under the given files or folders; never raises on bad input.
 
     A file's collection is its folder below `root` (the corpus folder) when it lies under it,
     else its folder below the folder argument it was found in, else the file's own name.
-    Ids do not depend on the order in which files are given or found.
+    Ids do not depend on the order in which files are given or found. `known(path, name)` may
+    give a file's records as read before (the index keeps them by the file's digest): such a
+    file is not read again.
     """
     roots = [Path(p) for p in paths]
     found = scan(roots)
@@ -74,10 +83,13 @@ def load_corpus(paths: Iterable[Path | str], *, root: Path | str | None = None) 
     candidates: list[Record] = []
     for path in found.files:
         name = display_path(path)
-        collection = collection_name(path, root_of(path, roots, root))
-        read = read_file(path, collection, Sink(name, corpus.errors, corpus.warnings))
+        read = known(path, name) if known is not None else None
+        if read is None:
+            collection = collection_name(path, root_of(path, roots, root))
+            read = read_file(path, collection, Sink(name, corpus.errors, corpus.warnings))
         if read is not None:
             corpus.per_file[name] = 0
+            corpus.read[name] = read
             candidates.extend(read)
     corpus.records = settle_ids(candidates, Sink("", corpus.errors, corpus.warnings))
     for record in corpus.records:
@@ -124,24 +136,37 @@ def read_file(path: Path, collection: str, sink: Sink) -> list[Record] | None:
 
 
 def _read_text(path: Path, sink: Sink, *, html: bool) -> str | None:
+    limit = MAX_EXPORT_BYTES if path.suffix.lower() in (".jsonl", ".csv") else MAX_PAGE_BYTES
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(limit + 1) if size <= limit else b""
     except OSError as exc:
         sink.errors.append(Problem(sink.path, f"cannot read file ({exc.strerror or exc})"))
         return None
-    data = data.removeprefix(b"\xef\xbb\xbf")
+    if size > limit or len(data) > limit:
+        size = max(size, len(data))
+        sink.errors.append(Problem(sink.path, f"file refused: it is {size:,} bytes long (the limit for a "
+                                   f"{path.suffix.lower()} file is {limit:,}): split it into smaller files"))
+        return None
     try:
-        return data.decode("utf-8")
+        return _without_byte_order_marks(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     charset = declared_charset(data) if html else None
     if charset and charset not in ("utf-8", "utf8"):
         try:
-            return data.decode(charset)
+            return _without_byte_order_marks(data.decode(charset))
         except (LookupError, UnicodeDecodeError):
             pass
     _report_bad_bytes(data, sink)
     return None
+
+
+def _without_byte_order_marks(text: str) -> str:
+    """The text without U+FEFF: the byte-order mark a file starts with, or that files joined together (`cat a b`)
+    or saved twice over leave at the start of a line; inside text it is an invisible character."""
+    return text.replace("\ufeff", "") if "\ufeff" in text else text
 
 
 def _report_bad_bytes(data: bytes, sink: Sink) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 
 from qa.corpus_lines import fold, split_lines
@@ -15,6 +16,7 @@ FIELDS = ("id", "title", "date", "summary", "url", "collection")
 # Written by Record.to_dict(); accepted on reading and recomputed, so exported records read back as they are.
 DERIVED_FIELDS = ("date_precision", "source")
 _KNOWN = frozenset(FIELDS + DETAIL_FIELDS + DERIVED_FIELDS)
+_LINES_OR_LISTS = frozenset(LIST_FIELDS + ("full_text",))  # fields whose text is not simply folded
 _LIST_SEPARATOR = ";"
 
 
@@ -53,31 +55,41 @@ def _json_object(line: str, number: int, sink: Sink) -> dict | None:
 def parse_csv(text: str, sink: Sink) -> Iterator[Raw]:
     """Comma-separated values with a header row naming at least `title`; quoted fields may hold commas and newlines."""
     lines = _CountedLines(text)
-    reader = csv.DictReader(lines, strict=True)
+    reader = csv.reader(lines, strict=True)
     try:
-        header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+        header = [h.strip().lower() for h in next(reader, [])]
     except csv.Error as exc:
         sink.error(1, f"CSV error in the header row: {exc}")
         return
     if "title" not in header:
         sink.error(1, f"CSV header must name a 'title' column (comma-separated; fields are {', '.join(FIELDS)})")
         return
-    reader.fieldnames = header
+    twice = sorted(name for name, times in Counter(header).items() if name and times > 1)
+    if twice:
+        sink.error(1, f"CSV header names {', '.join(map(repr, twice))} more than once: each column once, please")
+        return
     unknown_seen: set[str] = set()
-    for start, row in _csv_rows(reader, lines, sink):
+    for start, row in _csv_rows(reader, header, lines, sink):
         raw = _raw_from_fields(row, start, sink, unknown_seen)
         if raw is not None:
             yield raw
 
 
 def _raw_from_fields(row: dict, line: int, sink: Sink, unknown_seen: set[str]) -> Raw | None:
-    unknown = sorted(k for k in row if k not in _KNOWN and k not in unknown_seen)
+    extra = row.keys() - _KNOWN
+    unknown = sorted(extra - unknown_seen) if extra else []
     if unknown:
         unknown_seen.update(unknown)
         sink.warn(line, f"field(s) {', '.join(map(repr, unknown))} ignored (fields are {', '.join(FIELDS)})")
     values: dict = {}
     for key in FIELDS + DETAIL_FIELDS:
         value = row.get(key)
+        if value is None:  # the common cases, quickly: a field left out, a plain text
+            values[key] = () if key in LIST_FIELDS else None
+            continue
+        if type(value) is str and key not in _LINES_OR_LISTS:
+            values[key] = fold(value) or None
+            continue
         items = _items(value) if key in LIST_FIELDS else [value]
         if any(_not_text(item) for item in items):
             sink.error(line, f"field {key!r} must be text, not {json.dumps(value)[:40]}")
@@ -136,8 +148,8 @@ class _CountedLines:
         return number
 
 
-def _csv_rows(reader: csv.DictReader, lines: _CountedLines, sink: Sink) -> Iterator[tuple[int, dict]]:
-    """The non-blank rows with the line each starts on; rows that do not parse are reported and skipped."""
+def _csv_rows(reader, header: list[str], lines: _CountedLines, sink: Sink) -> Iterator[tuple[int, dict]]:
+    """The rows holding a value, with the line each starts on; rows that do not parse are reported and skipped."""
     while True:
         before = lines.count
         try:
@@ -147,8 +159,11 @@ def _csv_rows(reader: csv.DictReader, lines: _CountedLines, sink: Sink) -> Itera
         except csv.Error as exc:
             sink.error(lines.start_after(before), f"CSV error: {exc}")
             continue
+        if not any(cell.strip() for cell in row):
+            continue
         start = lines.start_after(before)
-        if None in row:
+        if len(row) > len(header):
             sink.error(start, "more values than header columns (quote values that contain commas)")
-        elif any((v or "").strip() for v in row.values()):
-            yield start, row
+        else:
+            cells = row + [None] * (len(header) - len(row))  # a short row: the columns it lacks are empty
+            yield start, {name: cell for name, cell in zip(header, cells, strict=True) if name or (cell or "").strip()}

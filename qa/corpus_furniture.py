@@ -29,6 +29,7 @@ FURNITURE = frozenset(
 )
 MAX_FURNITURE_LENGTH = 80
 _RANGE = re.compile(r"^(results:?\s*)?(\d{1,7}\s*:?\s*)?(\d{1,7}\s*[-–]\s*\d{1,7}\s+of\s+\d{1,7})?$", re.I)
+_RULE = "-–—‒―_= "
 _PAGINATION = re.compile(r"^([«»‹›<>…]|\d{1,3}|next|previous|prev)$", re.I)
 
 
@@ -36,7 +37,7 @@ def is_furniture(text: str) -> bool:
     """Whether a (folded) line is page furniture: a known line, a results count or range, or pagination."""
     if len(text) > MAX_FURNITURE_LENGTH:
         return False
-    if text.casefold() in FURNITURE:
+    if text.casefold() in FURNITURE or is_rule(text):
         return True
     if text[:1].isdigit() or text[:7].casefold() == "results":
         match = _RANGE.match(text)
@@ -46,16 +47,21 @@ def is_furniture(text: str) -> bool:
     return all(_PAGINATION.match(w) for w in words) and (len(words) > 1 or text.isdigit())
 
 
+def is_rule(text: str) -> bool:
+    """Whether a line is only a drawn rule: dashes (`-`, `--`, `———`), underscores or equals signs."""
+    return bool(text) and not text.strip(_RULE)
+
+
 def furniture_warnings(records: Iterable[Record]) -> list[tuple[str, str]]:
     """(source, message) for each record whose title looks like page furniture, so a new layout shows at once.
 
     Such a title is a known furniture line (`Documents`, `Search in`, a results range, pagination),
-    a lone `-`, or the name of the page that lists the record.
+    a line of dashes, or the name of the page that lists the record.
     """
     found = []
     for record in records:
         title = " ".join(record.title.split())
-        if title.strip("-–— ") == "" or is_furniture(title):
+        if is_rule(title) or is_furniture(title):
             found.append((record.source, f"title {title!r} looks like page furniture, not a document"))
         elif record.listed_under and title.casefold() == " ".join(record.listed_under.split()).casefold():
             found.append((record.source, f"title {title!r} is the name of the page that lists it, not a document"))

@@ -33,6 +33,7 @@ _BLOCKS = frozenset({
 _SAVED_FROM = re.compile(rb"<!-- saved from url=\(\d+\)(\S+?) ?-->")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
 _SNIFF = 4096
+_LINE_BREAK = re.compile(r"\r\n?")
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -53,6 +54,7 @@ class Page:
 
 def html_page(text: str) -> Page:
     """The lines of a saved web page and its address."""
+    text = _LINE_BREAK.sub("\n", text)  # libxml2 counts lines at \n only: a page saved with \r alone is one line
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
@@ -81,7 +83,10 @@ def _page_address(root: lxml.html.HtmlElement, text: str) -> str | None:
 
 
 def _absolute(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[bad"
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
@@ -152,7 +157,10 @@ class _Renderer:
         href = next((h for h, t in self._links if t == text), None)
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             return None
-        url = urldefrag(urljoin(self.base or "", href.strip())).url
+        try:
+            url = urldefrag(urljoin(self.base or "", href.strip())).url
+        except ValueError:  # an address that is not one ("http://[bad"): no URL, and not a relative link either
+            return None
         if not _absolute(url):
             self.relative += 1
             return None

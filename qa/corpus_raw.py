@@ -10,10 +10,15 @@ from qa.corpus_lines import read_date
 from qa.records import Record, stable_id
 
 # A record over these sizes is refused: nothing the archive lists is near them, and the index keeps
-# every record in memory while it builds.
+# every record in memory while it builds (corpus/README.md, "Size limits").
 MAX_TITLE = 2_000
 MAX_SUMMARY = 100_000
 MAX_FULL_TEXT = 10_000_000
+MAX_FIELD = 10_000  # any other field (url, id, citation, ...; a list field's items together)
+# A file over these sizes is refused before it is read: a page saved from the archive is tens of
+# kilobytes, a document page with its full text a few megabytes; an export of a million records ~400 MB.
+MAX_PAGE_BYTES = 50_000_000  # .txt, .html, .htm
+MAX_EXPORT_BYTES = 1_000_000_000  # .jsonl, .csv
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
@@ -97,25 +102,35 @@ def checked(raw: Raw, collection: str, sink: Sink) -> Record | None:
     )
 
 
+_LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "full_text": MAX_FULL_TEXT}
+_NOT_TEXT = ("line", "date_line")
+# The text fields, named once (dataclasses.fields per record cost a third of the reading time; issue 16).
+_TEXT_FIELDS = tuple(f.name for f in fields(Raw) if f.name not in _NOT_TEXT)
+
+
 def _size_problem(raw: Raw) -> str | None:
     if not raw.title:
         return "record has no title"
-    for name, value, limit in (
-        ("title", raw.title, MAX_TITLE),
-        ("summary", raw.summary, MAX_SUMMARY),
-        ("full text", raw.full_text, MAX_FULL_TEXT),
-    ):
-        if len(value) > limit:
-            return f"record refused: its {name} is {len(value):,} characters long (the limit is {limit:,})"
+    for field_name in _TEXT_FIELDS:
+        value = getattr(raw, field_name)
+        if not value:
+            continue
+        size = sum(map(len, value)) if isinstance(value, tuple) else len(value)
+        limit = _LIMITS.get(field_name, MAX_FIELD)
+        if size > limit:
+            name = field_name.replace("_", " ")
+            return f"record refused: its {name} is {size:,} characters long (the limit is {limit:,})"
     return None
 
 
 def _character_problem(raw: Raw) -> str | None:
     """A text field holding a lone surrogate (from a JSON escape like \\ud800): no text can be written with it."""
-    for f in fields(raw):
-        value = getattr(raw, f.name)
+    for field_name in _TEXT_FIELDS:
+        value = getattr(raw, field_name)
+        if not value:
+            continue
         for text in value if isinstance(value, tuple) else (value,):
             if isinstance(text, str) and (m := _SURROGATE.search(text)):
                 half = ascii(m.group())[1:-1]
-                return f"field {f.name!r} holds {half}, half of a character pair, not text: record left out"
+                return f"field {field_name!r} holds {half}, half of a character pair, not text: record left out"
     return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date as _date
+from functools import lru_cache
 from typing import Literal
 
 Precision = Literal["day", "month", "year"]
@@ -30,6 +31,7 @@ class DateError(ValueError):
     """A text that looks like a date but names no real day."""
 
 
+@lru_cache(maxsize=65536)  # collections repeat their dates (issue 16: reading speed)
 def parse_date(text: str) -> tuple[str, Precision] | None:
     """Read an archive date ("July 4, 1963", "September 1944", "1962", ISO) as (ISO, precision).
 
@@ -76,6 +78,7 @@ def _iso(text: str, y: int, mo: int | None, d: int | None) -> tuple[str, Precisi
     return f"{y:04d}-{mo:02d}-{d:02d}", "day"
 
 
+@lru_cache(maxsize=65536)
 def date_bounds(iso: str | None) -> tuple[int, int] | None:
     """The first and last day an ISO date of any precision covers, as YYYYMMDD integers."""
     if not iso:
@@ -91,6 +94,7 @@ def date_bounds(iso: str | None) -> tuple[int, int] | None:
     return (y * 10000 + mo * 100 + d,) * 2
 
 
+@lru_cache(maxsize=65536)
 def human_date(iso: str | None) -> str:
     """An ISO date as the archive writes it: "July 4, 1963", "September 1944", "1962", or "undated"."""
     if not iso:
@@ -159,9 +163,8 @@ class Record:
         return human_date(self.date)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("date_start")
-        d.pop("date_end")
+        # Field by field (asdict deep-copies every value: most of the time of writing an index; issue 16).
+        d = {name: getattr(self, name) for name in _STORED_FIELDS}
         for name in LIST_FIELDS:
             d[name] = list(d[name])
         return d
@@ -184,3 +187,6 @@ class Record:
             source=d.get("source", ""),
             **details,
         )
+
+
+_STORED_FIELDS = tuple(f.name for f in fields(Record) if f.name not in ("date_start", "date_end"))

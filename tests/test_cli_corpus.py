@@ -159,3 +159,29 @@ def test_show_reports_problems_in_one_line_each_and_exits_1(capsys, tmp_path: Pa
     assert main(["corpus", "show", str(bad)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith(f"error: {bad}:1:") and err[-1] == "1 problem(s) found"
+
+
+class _FullDisk:
+    """Standard output on a full disk: every write fails."""
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("command", [["corpus", "check"], ["corpus", "show"], ["corpus", "show", "--json"]])
+def test_output_that_cannot_be_written_is_one_line(capsys, monkeypatch, command) -> None:
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    status = main([*command, str(SEED)])
+    assert status == 2
+    assert capsys.readouterr().err == "archive-qa: No space left on device\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_check_into_dev_full_is_one_line_and_no_traceback() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "archive_qa", "corpus", "check", str(SEED)], cwd=REPO,
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, "archive-qa: No space left on device\n")

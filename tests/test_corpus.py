@@ -640,14 +640,14 @@ def test_file_that_fails_to_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # As root, chmod 000 does not stop reading; make the read itself fail as it does for other users.
     bad = write(tmp_path / "c" / "locked.txt", "1950\nLocked\n")
     write(tmp_path / "c" / "open.txt", "1950\nOpen\n")
-    real = Path.read_bytes
+    real = Path.open
 
-    def read_bytes(self: Path) -> bytes:
+    def open_(self: Path, *args, **kwargs):
         if self.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     corpus = load_corpus([tmp_path])
     assert messages(corpus.errors) == [f"{bad}: cannot read file (Permission denied)"]
     assert titles(corpus) == ["Open"]
