@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa.config import INDEX_KINDS, MODES, Config
+from embeddings.errors import RAY_INSTALL
+from qa.config import ENCODERS, ENGINES, INDEX_KINDS, MODES, VECTOR_DTYPES, Config
 from qa.errors import ArchiveQAError, DataError, QuestionError
 
 EXIT_PROBLEM = 2
@@ -29,7 +30,8 @@ class CheckFailed(Exception):
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The configuration for a command: defaults, environment variables, then the command's flags."""
-    names = ("corpus", "index", "model", "k", "mode", "index_kind", "aliases")
+    names = ("corpus", "index", "model", "k", "mode", "index_kind", "aliases", "vector_dtype", "encoder", "engine")
+    names += ("ray_address",)
     return Config.from_env(**{name: getattr(args, name, None) for name in names})
 
 
@@ -112,6 +114,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.index import ArchiveIndex
 
     config = config_from_args(args)
+    if config.engine == "ray":  # say at once when Ray is missing, not after reading the corpus
+        from embeddings.ray_engine import import_ray
+
+        import_ray()
     try:
         report = ArchiveIndex.build(config, force=args.force, progress=_progress_bar())
     except OSError as exc:  # a full disk, a folder that cannot be written: the previous index is untouched
@@ -141,7 +147,12 @@ def add_index(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="build or update the index from the corpus (incremental, atomic)")
     add_common(p)
     p.add_argument("--force", action="store_true", help="re-encode every record")
-    p.add_argument("--index-kind", choices=INDEX_KINDS, help=Config.settings()["index_kind"].help)
+    settings = Config.settings()
+    p.add_argument("--index-kind", choices=INDEX_KINDS, help=settings["index_kind"].help)
+    p.add_argument("--vector-dtype", choices=VECTOR_DTYPES, help=settings["vector_dtype"].help)
+    p.add_argument("--encoder", choices=ENCODERS, help=f"{settings['encoder'].help} (default onnx)")
+    p.add_argument("--engine", choices=ENGINES, help=f"{settings['engine'].help}; ray needs `{RAY_INSTALL}`")
+    p.add_argument("--ray-address", metavar="ADDRESS", help=settings["ray_address"].help)
     p.set_defaults(func=cmd_index, search_threads=0)
 
 
@@ -153,7 +164,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
-    filters = Filters(*dates, args.include_undated, not args.no_date_inference)
+    people = {"from_person": args.from_person, "to_person": args.to_person, "person": args.person}
+    filters = Filters(*dates, args.include_undated, not args.no_date_inference, **people)
     answer = Assistant(config).ask(args.question, filters=filters)
     if args.json:
         json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -162,20 +174,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.error:
         raise QuestionError(answer.error)
     print(answer.text)
-    if answer.applied_filter:
-        print(f"\n({answer.applied_filter.description})")
+    for applied in (answer.applied_filter, answer.people_filter):
+        if applied:
+            print(f"\n({applied.description})")
     if answer.notice:
         print(f"\n{answer.notice}")
     if answer.sources:
         print("\nSources:")
         for source in answer.sources:
             print(f"  {source.citation()}")
-            print(f"      {source.record.summary}" if source.record.summary else "      (no summary)")
+            print(f"      {_rest_of_summary(source)}")
     if answer.related:
         print("\nClosest documents:" if answer.abstained else "\nAlso related:")
         for source in answer.related:
             print(f"  {source.citation()}")
     return 0
+
+
+def _rest_of_summary(source) -> str:
+    """What a source card shows under its citation: the summary less the sentences the answer quotes."""
+    if not source.record.summary:
+        return "(no summary)"
+    return source.unquoted or "(its whole summary is quoted above)"
 
 
 def add_ask(sub: argparse._SubParsersAction) -> None:
@@ -186,6 +206,9 @@ def add_ask(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="date_to", metavar="DATE", help="only documents up to this date (YYYY[-MM[-DD]])")
     p.add_argument("--include-undated", action="store_true", help="keep undated documents when --from/--to is given")
     p.add_argument("--no-date-inference", action="store_true", help="do not read a date range from the question")
+    p.add_argument("--from-person", metavar="NAME", help="only documents this person wrote (as the titles say)")
+    p.add_argument("--to-person", metavar="NAME", help="only documents this person received (as the titles say)")
+    p.add_argument("--person", metavar="NAME", help="only documents this person wrote, received, passed on or attended")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (schema in the README)")
     p.set_defaults(func=cmd_ask)
 
@@ -347,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a user's error ends in one line on standard error and exit status 2."""
+    _escape_unprintable()
     args = build_parser().parse_args(argv)
     from qa import runtime
 
@@ -361,9 +385,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except OSError as exc:  # the output cannot be written (a full disk, /dev/full), or a file failed under a command
+        _quiet_stdout()
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"archive-qa: {_one_line(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
+        return EXIT_PROBLEM
     except KeyboardInterrupt:
         print("archive-qa: interrupted", file=sys.stderr)
         return 130
+
+
+def _escape_unprintable() -> None:
+    """Write what cannot be encoded (an undecodable byte of an argument, kept as a lone surrogate) as \\udcff,
+    as standard error does, rather than fail on it (PYTHONIOENCODING=utf-8 makes standard output strict)."""
+    try:
+        sys.stdout.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError, OSError):  # not a text stream that can be reconfigured
+        pass
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that what could not be written is not tried again at exit."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real file behind it (a test's capture, a closed stream)
+        pass
 
 
 def _cores() -> int:

@@ -20,3 +20,10 @@ class ArchiveQAError(Exception):
 
 class ModelError(ArchiveQAError):
     """A model that cannot be loaded here, with what to do about it."""
+
+
+RAY_INSTALL = "pip install 'archive-qa[ray]'"
+
+
+class EngineError(ArchiveQAError):
+    """The Ray engine cannot run: Ray is not installed (RAY_INSTALL installs it), or its cluster cannot be reached."""

@@ -1,9 +1,12 @@
-"""A fast path for one question at a time: the model's transformer exported once to ONNX, run by onnxruntime.
+"""The model's transformer exported once to ONNX and run by onnxruntime: for questions one at a time, and for
+the index's records in batches on every core.
 
 PyTorch spends most of a single short query in per-call overhead and thread start-up; onnxruntime runs the
-same graph several times faster and holds up far better when other work shares the two cores. Only models
-that are a transformer, mean pooling and (optionally) normalisation take this path; the vectors agree with
-`SentenceTransformer.encode` to about 1e-6 (a test checks it). The export is cached on disk by the model
+same graph several times faster and holds up far better when other work shares the two cores. For many
+texts (`OnnxBatchEncoder`), batches of similar length run on all cores, optionally through a copy of the
+graph with int8 weights (onnxruntime's dynamic quantisation). Only models that are a transformer, mean
+pooling and (optionally) normalisation take these paths; the float32 vectors agree with
+`SentenceTransformer.encode` to about 1e-6 (tests check it). The export is cached on disk by the model
 files' content, so it happens once per machine and model. Its sha256 is kept beside it: an export that no
 longer matches (truncated, damaged) is made again rather than silently left for the slower path.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import threading
 import warnings
@@ -33,6 +37,12 @@ def cache_dir(cache: Path) -> Path:
 def export_path(model_path: str, cache: Path) -> Path:
     """The export of one model (named by its files' fingerprint) in the cache folder."""
     return cache_dir(cache) / f"{_fingerprint(model_path)}.onnx"
+
+
+def quantized_path(model_path: str, cache: Path) -> Path:
+    """The int8 copy of a model's export in the cache folder."""
+    target = export_path(model_path, cache)
+    return target.with_name(f"{target.stem}-int8.onnx")
 
 
 def _digest_path(target: Path) -> Path:
@@ -134,18 +144,53 @@ def _export(model, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+    _publish(tmp, target)
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Move a finished file into place with its digest beside it; a reader sees a whole file or none."""
     digest = _digest_path(tmp)
     digest.write_text(file_digest(tmp) + "\n", encoding="ascii")
-    os.replace(tmp, target)  # the export first, then its digest: killed in between, it is made again
+    os.replace(tmp, target)  # the file first, then its digest: killed in between, it is made again
     os.replace(digest, _digest_path(target))
 
 
-def _session(target: Path):
+def _quantize(source: Path, target: Path) -> None:
+    """An int8 copy of an export: the weights of its matrix products quantised per channel, activations
+    quantised on the fly (onnxruntime's dynamic quantisation)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_suffix(f".tmp-{os.getpid()}")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process the graph is not for the user
+    try:
+        quantize_dynamic(
+            str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+        )
+    finally:
+        root.setLevel(level)
+    _publish(tmp, target)
+
+
+def _under_lock(cache: Path, target: Path, make) -> None:
+    """Make a cached file once, whichever process gets there first."""
+    folder = cache_dir(cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not verified(target):
+            make(target)
+
+
+def _session(target: Path, threads: int = 1):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # one short question: a second thread costs more than it saves
+    options.intra_op_num_threads = threads  # one short question: a second thread costs more than it saves
     options.inter_op_num_threads = 1
+    # Threads that wait without spinning: on a machine shared with other work, batches ran 15% faster.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
 
@@ -190,14 +235,9 @@ class OnnxQueryEncoder:
             return None
         if not _supported(model):
             return None
-        folder = cache_dir(cache)
         target = export_path(model_path, cache)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with (folder / ".lock").open("w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if not verified(target):
-                    _export(model, target)
+            _under_lock(cache, target, lambda path: _export(model, path))
             session = _session(target)
         except Exception:  # any failure to export or load just means the slower path is used
             return None
@@ -208,12 +248,114 @@ class OnnxQueryEncoder:
         with self._tokenizer_lock:
             features = self._tokenizer([text], return_tensors="np", truncation=True, max_length=self._max_length)
         feeds = {name: features[name].astype(np.int64) for name in INPUTS}
-        hidden = self._session.run(None, feeds)[0]
-        mask = features["attention_mask"][..., None].astype(np.float32)
-        vector = ((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9))[0].astype(np.float32)
-        if self._normalize:
-            vector /= max(float(np.linalg.norm(vector)), 1e-12)
-        return vector
+        return _pooled(self._session.run(None, feeds)[0], features["attention_mask"], self._normalize)[0]
+
+
+def _pooled(hidden: np.ndarray, attention: np.ndarray, normalize: bool) -> np.ndarray:
+    """Mean pooling over the tokens the attention mask keeps, then (optionally) unit length: one row a text."""
+    mask = attention[..., None].astype(np.float32)
+    vectors = ((hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)).astype(np.float32)
+    if normalize:
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors
+
+
+class OnnxBatchEncoder:
+    """Encodes many texts: sorted by length into batches of 64 (little padding), float32 or int8, on every core.
+
+    With more than one core, the batches go to a pool of worker processes, each running the graph on one
+    thread: on two cores this encoded 30% more texts a second than one session on two threads, whose threads
+    meet at every operation (and wait whenever other work takes a core).
+    """
+
+    BATCH = 64
+
+    def __init__(self, target: Path, folder: Path, layout: tuple[int, bool], workers: int) -> None:
+        self._setup = (str(target), str(folder), layout)
+        self.workers = workers
+        self._local = None
+        self._pool = None
+
+    @classmethod
+    def open(cls, model_path: str, cache: Path, *, int8: bool = False, threads: int | None = None):
+        """The batch encoder of a model whose export is in the cache (the int8 copy is made from it once), or
+        None when the model does not take this path or has no export yet. `threads`: the cores to use (all)."""
+        folder = Path(model_path)
+        layout = _folder_layout(folder) if folder.is_dir() else None
+        source = export_path(model_path, cache)
+        if layout is None or not verified(source):
+            return None
+        target = quantized_path(model_path, cache) if int8 else source
+        try:
+            if int8:
+                _under_lock(cache, target, lambda path: _quantize(source, path))
+            encoder = cls(target, folder, layout, threads or os.cpu_count() or 1)
+            encoder._local = _Batches(*encoder._setup)  # opened here: a damaged file shows now, not in a worker
+            return encoder
+        except Exception:  # a damaged file or an export onnxruntime cannot quantise: the model is used instead
+            return None
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One vector a text, in the order given."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        batches = [[texts[i] for i in order[start : start + self.BATCH]] for start in range(0, len(texts), self.BATCH)]
+        if self.workers > 1 and len(batches) > 1:
+            parts = list(self._workers().map(_encode_in_worker, batches))
+        else:
+            parts = [self._local.encode(batch) for batch in batches]
+        out = np.zeros((len(texts), parts[0].shape[1] if parts else 0), dtype=np.float32)
+        if parts:
+            out[order] = np.concatenate(parts)
+        return out
+
+    def _workers(self):
+        """The pool of worker processes, started on first need (fresh interpreters: nothing inherited)."""
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, context, _start_worker, self._setup)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+class _Batches:
+    """One session on one thread, with the model's tokenizer: encodes one batch of texts."""
+
+    def __init__(self, target: str, folder: str, layout: tuple[int, bool]) -> None:
+        from tokenizers import Tokenizer
+
+        self._session = _session(Path(target), 1)
+        self._tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=layout[0])
+        self._tokenizer.enable_padding()
+        self._normalize = layout[1]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        features = {
+            "input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.asarray([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        return _pooled(self._session.run(None, features)[0], features["attention_mask"], self._normalize)
+
+
+_WORKER: list[_Batches] = []  # in a worker process: its session
+
+
+def _start_worker(target: str, folder: str, layout: tuple[int, bool]) -> None:
+    _WORKER.append(_Batches(target, folder, layout))
+
+
+def _encode_in_worker(texts: list[str]) -> np.ndarray:
+    return _WORKER[0].encode(texts)
 
 
 class _FastTokenizer:

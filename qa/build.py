@@ -1,21 +1,22 @@
 """Building an index folder from the corpus in four steps: plan, encode, write, swap.
 
-A record whose embedded text (under this model) is in the current build keeps its vector; each other
-distinct text is encoded once. The new build is written beside the current one and swapped in with one
-rename, so readers see the old build or the new, never half of one, and a killed build leaves the old one.
+A record whose embedded text (under this model) is in the current build keeps its vector and postings, in
+the segment row it had (qa/segments.py); each other distinct text is encoded once, and the records that
+take new rows get one new segment. The segments kept are linked into the new build, not written again.
+The new build is written beside the current one and swapped in with one rename, so readers see the old
+build or the new, never half of one, and a killed build leaves the old one.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
+import functools
 import os
 import shutil
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,30 +24,33 @@ import numpy as np
 
 from embeddings.files import fsync_path
 from embeddings.hashing import HashingEmbedder, is_hashing
-from embeddings.model import Embedder, same_model, text_key
-from embeddings.vectors import VectorIndex, choose_kind
+from embeddings.model import Embedder, same_model, text_key, vector_model
+from embeddings.vectors import SEGMENT_FILE, Segments, VectorIndex, choose_dtype, choose_kind
 from qa.config import Config
-from qa.corpus import load_corpus
+from qa.corpus import Corpus, load_corpus
 from qa.errors import IndexProblem
-from qa.lexical import Analyzer, LexicalIndex
+from qa.lexical import Analyzer, Postings
 from qa.manifest import (
     BUILD_MARKER,
     BUILDS,
     CURRENT,
-    DATES,
     KEYS,
     MARKER,
-    OFFSETS,
-    RECORDS,
-    VECTORS,
+    SEGMENTS,
     Manifest,
     corpus_state,
+    df_file,
+    positions_file,
+    same_state,
+    segment_files,
 )
+from qa.people import People  # issue 13
 from qa.records import Record
+from qa.reuse import AsRead, Known, write_as_read, write_records
+from qa.segments import Layout, Match, lay_out, match, new_name
+from qa.store import KEY_DTYPE, RecordStore, Segment, load_segments, read_keys
 
 ENCODE_CHUNK = 1024
-KEY_SIZE = 16
-KEY_DTYPE = np.dtype(f"S{KEY_SIZE}")
 Progress = Callable[[int, int], None]  # (records encoded so far, records to encode)
 Step = Callable[[str], None]  # told "planned", "encoded", "written" and "swapped" as the build passes them
 
@@ -72,27 +76,49 @@ class BuildReport:
 
 @dataclass(slots=True)
 class Previous:
-    """The current build, as far as a new one can reuse it: manifest, content keys (one a record), vectors."""
+    """The current build, as far as a new one can reuse it: its records, their content keys and its segments."""
 
+    folder: Path
     manifest: Manifest
     keys: list[bytes]
-    vectors: np.ndarray
+    segments: list[Segment]
+    records: RecordStore
+    read: AsRead
+
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors of some of its records, as float32 rows."""
+        parts = [(s.vectors, s.positions) for s in self.segments]
+        return Segments(parts, self.manifest.count, self.manifest.dim).vectors(positions)
 
 
 @dataclass(slots=True)
 class Plan:
-    """What a build will hold and what it must encode."""
+    """What a build will hold, where each record's row comes from, and what it must encode."""
 
     config: Config
     state: dict[str, dict]
-    records: list[Record]
-    texts: list[str]
+    corpus: Corpus
+    known: Known
     keys: list[bytes]
     kind: str
+    dtype: str
     analyzer: Analyzer
     previous: Previous | None
-    reuse: dict[int, int] = field(default_factory=dict)  # new row -> old row
-    missing: list[int] = field(default_factory=list)
+    match: Match
+    layout: Layout
+    missing: np.ndarray  # a mask of the records whose text must be encoded (its key is not in the previous build)
+
+    @property
+    def embedded(self) -> int:
+        return int(np.count_nonzero(self.missing))
+
+    @property
+    def records(self) -> list[Record]:
+        return self.corpus.records
+
+    def text(self, position: int) -> str:
+        """What is embedded for the record at a position."""
+        return embedded_text(self.records[position])
 
 
 def embedded_text(record: Record) -> str:
@@ -145,8 +171,8 @@ class Lock:
         self._file.close()
 
 
-def previous_build(index_dir: Path, model: str) -> Previous | None:
-    """The current build when a new one can reuse its vectors, else None."""
+def current_manifest(index_dir: Path, model: str) -> tuple[Path, Manifest] | None:
+    """The current build's folder and manifest, checked, when a new build can reuse it; else None."""
     link = index_dir / CURRENT
     if not link.exists():
         return None
@@ -154,31 +180,38 @@ def previous_build(index_dir: Path, model: str) -> Previous | None:
     try:
         manifest = Manifest.read(folder)
         manifest.check(folder, model)
-        keys = np.load(folder / KEYS)
-        vectors = np.load(folder / VECTORS, mmap_mode="r")
-        if keys.dtype != KEY_DTYPE or keys.shape != (manifest.count,):
-            return None
-        if vectors.shape != (manifest.count, manifest.dim):
-            return None
-    except (IndexProblem, OSError, ValueError):
+    except (IndexProblem, OSError):
         return None
-    # Read the raw 16 bytes: numpy drops the trailing zero bytes of an S16 item, which would change 1 key in 256.
-    raw = keys.tobytes()
-    return Previous(manifest, [raw[i : i + KEY_SIZE] for i in range(0, len(raw), KEY_SIZE)], vectors)
+    return folder, manifest
 
 
-def unchanged(previous: Previous, state: dict, analyzer: Analyzer, kind: str) -> bool:
+def previous_build(folder: Path, manifest: Manifest) -> Previous | None:
+    """The current build read for reuse, or None when its files do not agree with its manifest."""
+    try:
+        keys = read_keys(folder, manifest.count)
+        records = RecordStore(folder, manifest.count)
+        return Previous(folder, manifest, keys, load_segments(folder, manifest), records, AsRead(folder, records))
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def same_settings(manifest: Manifest, kind: str, dtype: str, analyzer: Analyzer) -> bool:
+    """Whether a build's segments are of this index kind, vector type and lexical analyzer (else all are remade)."""
+    return (manifest.kind, manifest.vector_dtype, manifest.aliases) == (kind, dtype, analyzer.fingerprint)
+
+
+def unchanged(manifest: Manifest, state: dict, analyzer: Analyzer, kind: str, dtype: str) -> bool:
     """Whether a build from this state would be the previous one again."""
-    m = previous.manifest
-    return m.corpus_files == state and m.aliases == analyzer.fingerprint and m.kind == kind
+    return same_settings(manifest, kind, dtype, analyzer) and same_state(manifest.corpus_files, state)
 
 
 # ---------------------------------------------------------------------------------------------- the four steps
 
 
-def plan(config: Config, state: dict[str, dict], previous: Previous | None, *, force: bool) -> Plan:
-    """Read the corpus and decide, record by record, which vector is reused and which text is encoded."""
-    corpus = load_corpus([config.corpus])
+def read_corpus(config: Config, known: Known) -> Corpus:
+    """The corpus's records (a file unchanged since the previous build taken from it), or IndexProblem when it
+    has a problem or none."""
+    corpus = load_corpus([config.corpus], known=known)
     if corpus.errors:
         first = corpus.errors[0]
         raise IndexProblem(
@@ -189,43 +222,79 @@ def plan(config: Config, state: dict[str, dict], previous: Previous | None, *, f
             f"no records in {config.corpus}: add listing pages (.txt), .jsonl or .csv files "
             "(see `archive-qa corpus check`)"
         )
-    records = corpus.records
-    texts = [embedded_text(r) for r in records]
-    keys = [text_key(config.model, t) for t in texts]
-    kind = choose_kind(config.index_kind, len(records), config.hnsw_threshold)
-    p = Plan(config, state, records, texts, keys, kind, Analyzer.from_files(config.aliases), previous)
-    old_rows = {} if force or previous is None else {key: row for row, key in enumerate(previous.keys)}
-    for i, key in enumerate(keys):
-        if key in old_rows:
-            p.reuse[i] = old_rows[key]
-        else:
-            p.missing.append(i)
+    return corpus
+
+
+def plan(config: Config, state: dict[str, dict], previous: Previous | None, *, force: bool) -> Plan:
+    """Read the corpus and decide, record by record, which row it keeps and which text is encoded."""
+    known = Known(config, state, previous.manifest if previous else None, previous.read if previous else None)
+    corpus = read_corpus(config, known)
+    keys = [_key(config, r, known, previous) for r in corpus.records]
+    kind = choose_kind(config.index_kind, len(keys), config.hnsw_threshold)
+    dtype = choose_dtype(config.vector_dtype, kind)
+    analyzer = Analyzer.from_files(config.aliases)
+    m = match(previous.keys, previous.segments, keys) if previous else _no_match(len(keys))
+    p = Plan(config, state, corpus, known, keys, kind, dtype, analyzer, previous, m, None, None)
+    lay_out_plan(p, force=force)
     return p
 
 
+def _key(config: Config, record: Record, known: Known, previous: Previous | None) -> bytes:
+    """A record's content key: the previous build's for a record taken unchanged from it, else made."""
+    position = known.position(record)
+    if position is not None:
+        return previous.keys[position]
+    return text_key(vector_model(config.model, config.encoder), embedded_text(record))
+
+
+def lay_out_plan(p: Plan, *, force: bool) -> None:
+    """Lay the plan's records out in segments (qa/segments.py); with `force` every text is encoded again."""
+    previous = p.previous
+    keep = previous is not None and not force and same_settings(previous.manifest, p.kind, p.dtype, p.analyzer)
+    m = _no_match(len(p.keys)) if force else p.match
+    p.layout = lay_out(previous.segments if previous else [], m, p.kind, merge_all=not keep)
+    p.missing = ~m.known
+
+
+def _no_match(count: int) -> Match:
+    none = np.full(count, -1, dtype=np.int64)
+    return Match(none.astype(np.int16), np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool), none)
+
+
 def encode(p: Plan, embedder: Embedder | None, progress: Progress | None) -> np.ndarray:
-    """The plan's vectors: reused rows copied, each distinct missing text encoded once."""
+    """The new segment's vectors: rows taken from previous segments, copies of known texts' vectors, and each
+    distinct missing text encoded once."""
     if p.previous is not None and embedder is not None and embedder.dim != p.previous.manifest.dim:
         # The same name for another model (a local folder replaced): no old vector can be kept.
-        p.reuse, p.missing = {}, list(range(len(p.records)))
+        p.previous, p.match = None, _no_match(len(p.keys))
+        lay_out_plan(p, force=True)
     dim = embedder.dim if embedder is not None else p.previous.manifest.dim
-    vectors = np.zeros((len(p.records), dim), dtype=np.float32)
-    if p.reuse:
-        new, old = map(np.asarray, zip(*p.reuse.items(), strict=True))
-        vectors[new] = p.previous.vectors[old]
-    if p.missing:
+    out = np.zeros((p.layout.rows, dim), dtype=np.float32)
+    for segment, old, new in p.layout.gathered:
+        out[new] = segment.vectors.matrix[old]
+    fresh = p.layout.fresh
+    copies = fresh[~p.missing[fresh]]
+    if len(copies):  # a known text, no row of its own left: its vector is copied
+        out[p.layout.new_row(copies)] = p.previous.vectors(p.match.donor[copies])
+    missing = fresh[p.missing[fresh]]
+    if len(missing):
         # Records sharing a text (title-only listings often do) have it encoded once.
         first_with: dict[bytes, int] = {}
-        for i in p.missing:
+        for i in missing.tolist():
             first_with.setdefault(p.keys[i], i)
-        encoded = encode_texts(embedder, [p.texts[i] for i in first_with.values()], progress)
+        encoded = encode_texts(p.config, embedder, [p.text(i) for i in first_with.values()], progress)
         row = {key: n for n, key in enumerate(first_with)}
-        vectors[p.missing] = encoded[[row[p.keys[i]] for i in p.missing]]
-    return vectors
+        out[p.layout.new_row(missing)] = encoded[[row[p.keys[i]] for i in missing.tolist()]]
+    return out
 
 
-def encode_texts(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
-    """Encode in chunks, telling `progress` after each one."""
+def encode_texts(config: Config, embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    """Encode here in chunks, or on a Ray cluster (`config.engine`), telling `progress` as texts are done."""
+    if config.engine == "ray":
+        from embeddings.ray_engine import encode_on_ray
+
+        make = functools.partial(default_embedder, config)
+        return encode_on_ray(texts, make, address=config.ray_address, progress=progress)
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for start in range(0, len(texts), ENCODE_CHUNK):
         chunk = texts[start : start + ENCODE_CHUNK]
@@ -237,11 +306,11 @@ def encode_texts(embedder: Embedder, texts: list[str], progress: Progress | None
 
 def write(p: Plan, vectors: np.ndarray, folder: Path, started: float) -> None:
     """Write every file of the build, then its manifest, and flush them all to disk."""
-    _write_records(folder, p.records)
-    np.save(folder / VECTORS, vectors)
+    write_records(folder, p.records, p.known)
+    write_as_read(folder, p.corpus, p.known)
     np.save(folder / KEYS, np.asarray(p.keys, dtype=KEY_DTYPE))
-    VectorIndex.build(vectors, p.kind).save(folder)
-    LexicalIndex.build([p.analyzer.tokens(t) for t in p.texts]).save(folder)
+    segments, linked = _write_segments(p, vectors, folder)
+    People.build(p.records, p.analyzer).save(folder)  # issue 13: who wrote to whom (qa/people.py)
     Manifest(
         model=p.config.model,
         dim=int(vectors.shape[1]),
@@ -251,23 +320,68 @@ def write(p: Plan, vectors: np.ndarray, folder: Path, started: float) -> None:
         corpus=str(p.config.corpus),
         corpus_files=p.state,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        segments=segments,
+        vector_dtype=p.dtype,
         build_seconds=round(time.perf_counter() - started, 3),
-    ).write(folder)
+    ).write(folder, linked)
     for path in folder.rglob("*"):
-        if path.is_file():
+        if path.is_file() and str(path.relative_to(folder)) not in linked:
             fsync_path(path)
+    for path in [folder, *(d for d in folder.rglob("*") if d.is_dir())]:
+        fsync_path(path)
 
 
-def _write_records(folder: Path, records: list[Record]) -> None:
-    offsets = [0]
-    with (folder / RECORDS).open("wb") as f:
-        for record in records:
-            line = (json.dumps(record.to_dict(), ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
-            f.write(line)
-            offsets.append(offsets[-1] + len(line))
-    np.save(folder / OFFSETS, np.asarray(offsets, dtype=np.int64))
-    dates = np.asarray([(r.date_start or 0, r.date_end or 0) for r in records], dtype=np.int32).reshape(-1, 2)
-    np.save(folder / DATES, dates)
+def _write_segments(p: Plan, vectors: np.ndarray, folder: Path) -> tuple[list[dict], dict[str, dict]]:
+    """Link the kept segments, write the new one and every segment's row map and live document frequencies;
+    returns the manifest's segment entries (the main one first) and the linked files' manifest entries."""
+    entries, linked = [], {}
+    for segment, row_map in p.layout.kept:
+        for name in segment_files(segment.name):
+            _link(p.previous.folder / name, folder / name)
+            linked[name] = p.previous.manifest.files[name]
+        live = row_map >= 0
+        _write_row_map(folder, segment.name, row_map, segment.postings.document_frequency(None if live.all() else live))
+        entries.append({"name": segment.name, "kind": segment.kind, "rows": segment.rows})
+    if p.layout.rows:
+        name = new_name()
+        VectorIndex.build(vectors, p.layout.kind, p.dtype).save(_segment_dir(folder, name) / SEGMENT_FILE)
+        postings = _new_postings(p)
+        postings.save(folder / SEGMENTS / name)
+        _write_row_map(folder, name, p.layout.positions, postings.document_frequency())
+        entry = {"name": name, "kind": p.layout.kind, "rows": p.layout.rows}
+        entries = [entry] + entries if p.layout.merged == "all" else entries + [entry]
+    return entries, linked
+
+
+def _segment_dir(folder: Path, name: str) -> Path:
+    path = folder / SEGMENTS / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_row_map(folder: Path, name: str, positions: np.ndarray, df: np.ndarray) -> None:
+    np.save(folder / positions_file(name), np.asarray(positions, dtype=np.int64))
+    np.save(folder / df_file(name), np.asarray(df, dtype=np.int64))
+
+
+def _link(source: Path, target: Path) -> None:
+    """A kept segment's file in the new build: a hard link (its files are never changed), else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _new_postings(p: Plan) -> Postings:
+    """The new segment's postings: rows taken from previous segments, and the fresh rows' texts tokenised."""
+    layout = p.layout
+    fresh = Postings.build([p.analyzer.tokens(p.text(i)) for i in layout.fresh.tolist()])
+    if not layout.gathered and len(layout.fresh) == layout.rows:
+        return fresh  # every row is fresh, in position order
+    parts = [(segment.postings, old, new) for segment, old, new in layout.gathered]
+    parts.append((fresh, np.arange(fresh.count), layout.new_row(layout.fresh)))
+    return Postings.gather(parts, layout.rows)
 
 
 def swap(index_dir: Path, folder: Path) -> None:
@@ -317,18 +431,20 @@ def build(
     step = on_step or (lambda name: None)
     index_dir = config.index_dir
     claim(index_dir)
-    # The state is taken before the records are read: a file changed in between leaves the index stale, not wrong.
-    state = corpus_state(config.corpus)
     with Lock(index_dir):
-        previous = previous_build(index_dir, config.model)
+        current = current_manifest(index_dir, config.model)
+        # The state is taken before the records are read: a file changed in between leaves the index stale, not
+        # wrong. A file whose size and times are as the current build recorded keeps the digest recorded then.
+        state = corpus_state(config.corpus, current[1].corpus_files if current else None)
         analyzer = Analyzer.from_files(config.aliases)
-        if not force and previous and unchanged(previous, state, analyzer, _kind(config, previous)):
+        if not force and current and unchanged(current[1], state, analyzer, *_kind(config, current[1])):
             clean(index_dir)
-            count = previous.manifest.count
+            count = current[1].count
             return BuildReport(count, 0, count, 0, time.perf_counter() - started, True)
+        previous = previous_build(*current) if current else None
         p = plan(config, state, previous, force=force)
         step("planned")
-        if p.missing and embedder is None:
+        if p.embedded and embedder is None:
             embedder = (embedder_factory or default_embedder)(config)
         folder = index_dir / BUILDS / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True)
@@ -344,16 +460,19 @@ def build(
         swap(index_dir, folder)
         step("swapped")
         clean(index_dir)
-    removed = sum((Counter(previous.keys if previous else []) - Counter(p.keys)).values())
-    return BuildReport(len(p.records), len(p.missing), len(p.reuse), removed, time.perf_counter() - started)
+    removed = previous.manifest.count - int((p.match.segment >= 0).sum()) if previous else 0
+    count = len(p.records)
+    return BuildReport(count, p.embedded, count - p.embedded, removed, time.perf_counter() - started)
 
 
 def default_embedder(config: Config) -> Embedder:
     """The configured model, with its question path as configured (`hashing:<dim>` is the model-free one)."""
     if is_hashing(config.model):
         return HashingEmbedder(config.model)
-    return Embedder(config.model, query_backend=config.query_backend, cache=config.cache)
+    return Embedder(config.model, query_backend=config.query_backend, cache=config.cache, encoder=config.encoder)
 
 
-def _kind(config: Config, previous: Previous) -> str:
-    return choose_kind(config.index_kind, previous.manifest.count, config.hnsw_threshold)
+def _kind(config: Config, manifest: Manifest) -> tuple[str, str]:
+    """The index kind and vector type a build of the previous build's size would have."""
+    kind = choose_kind(config.index_kind, manifest.count, config.hnsw_threshold)
+    return kind, choose_dtype(config.vector_dtype, kind)

@@ -11,13 +11,17 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qa.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODES = ("hybrid", "dense", "bm25")
-INDEX_KINDS = ("auto", "flat", "hnsw")
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivfpq")
+VECTOR_DTYPES = ("auto", "float32", "float16")
 QUERY_BACKENDS = ("onnx", "torch")
+ENCODERS = ("onnx", "onnx-int8", "torch")
+ENGINES = ("local", "ray")
 MAX_K = 100
 
 
@@ -102,6 +106,20 @@ def default_cache() -> Path:
     return Path(base) / "archive-qa"
 
 
+def default_conversations() -> Path:
+    """Where the chat app keeps conversations: $XDG_DATA_HOME/archive-qa, else ~/.local/share/archive-qa."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "archive-qa" / "conversations.sqlite3"
+
+
+def _web_address(text: str) -> str:
+    text = text.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{text!r} is not an http(s) address")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerWeights:
     """How a summary sentence is scored for an answer (see qa.assistant): the weights of its five signals."""
@@ -125,15 +143,39 @@ class Config:
     model: str = _setting(DEFAULT_MODEL, "MODEL", str, "sentence-transformers model name or local folder")
     k: int = _setting(5, "K", _whole, f"documents to consider for an answer (1 to {MAX_K})", _between(1, MAX_K))
     mode: str = _setting("hybrid", "MODE", str, "search by meaning (dense), by words (bm25) or both", _one_of(MODES))
-    index_kind: str = _setting("auto", "INDEX_KIND", str, "flat (exact), hnsw, or auto by size", _one_of(INDEX_KINDS))
+    index_kind: str = _setting(
+        "auto", "INDEX_KIND", str, "flat (exact), hnsw, ivfpq (past RAM), or auto by size", _one_of(INDEX_KINDS)
+    )
+    vector_dtype: str = _setting(
+        "auto", "VECTOR_DTYPE", str, "vectors stored as float32, float16, or auto (float16 when approximate)",
+        _one_of(VECTOR_DTYPES),
+    )
     hnsw_threshold: int = _setting(
         50_000, "HNSW_THRESHOLD", _whole, "records above which `auto` builds HNSW", _between(1)
     )
     aliases: Path | None = _setting(None, "ALIASES", _path, "an extra alias file (TSV) added to the shipped one")
     query_backend: str = _setting("onnx", "QUERY_BACKEND", str, "runtime encoding questions", _one_of(QUERY_BACKENDS))
+    encoder: str = _setting(
+        "onnx", "ENCODER", str, "runtime encoding the index's records (onnx: all cores; onnx-int8; torch)",
+        _one_of(ENCODERS),
+    )
+    engine: str = _setting(
+        "local", "ENGINE", str, "where the index's records are encoded: here (local) or on a Ray cluster (ray)",
+        _one_of(ENGINES),
+    )
+    ray_address: str | None = _setting(
+        None, "RAY_ADDRESS", str, "the Ray cluster to join with --engine ray (default: RAY_ADDRESS, else a local one)"
+    )
     cache: Path = _setting(default_cache, "CACHE", _path, "cache folder (the model's ONNX export)", factory=True)
     answer_weights: AnswerWeights = _setting(
         AnswerWeights(), "ANSWER_WEIGHTS", _weights, "five comma-separated weights scoring answer sentences"
+    )
+    conversations: Path = _setting(
+        default_conversations, "CONVERSATIONS", _path, "the chat app's saved conversations (an SQLite file)",
+        factory=True,
+    )
+    archive_url: str | None = _setting(
+        None, "ARCHIVE_URL", _web_address, "the archive's web address, searched for records without a link"
     )
 
     @property

@@ -7,8 +7,6 @@ by meaning (dense), by words (bm25) or both (hybrid, fused by reciprocal rank), 
 
 from __future__ import annotations
 
-import json
-import mmap
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,23 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.model import same_model
-from embeddings.vectors import VectorIndex
+from embeddings.vectors import Segments, VectorView
 from qa import build as builder
 from qa.config import MODES, Config
 from qa.errors import AliasError, IndexProblem
 from qa.lexical import Analyzer, LexicalIndex
-from qa.manifest import (
-    CURRENT,
-    DATES,
-    FORCE,
-    OFFSETS,
-    RECORDS,
-    VECTORS,
-    Manifest,
-    corpus_changes,
-    describe_changes,
-)
-from qa.records import Record
+from qa.manifest import CURRENT, DATES, FORCE, Manifest, corpus_changes, describe_changes
+from qa.people import People  # issue 13
+from qa.store import RecordStore, load_segments
 
 RRF_K = 60
 CANDIDATES = 50
@@ -82,37 +71,6 @@ class Hit:
     coverage: float
 
 
-class RecordStore:
-    """Records kept on disk as JSON lines and read by position through a memory map."""
-
-    def __init__(self, folder: Path, count: int) -> None:
-        self._offsets = np.load(folder / OFFSETS, mmap_mode="r")
-        self.count = count
-        with (folder / RECORDS).open("rb") as f:
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if count else None
-        self._positions: dict[str, int] | None = None
-
-    @property
-    def offsets(self) -> np.ndarray:
-        return self._offsets
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, position: int) -> Record:
-        start, end = int(self._offsets[position]), int(self._offsets[position + 1])
-        return Record.from_dict(json.loads(self._map[start:end]))
-
-    def __iter__(self):
-        return (self[i] for i in range(self.count))
-
-    def position(self, record_id: str) -> int | None:
-        """The position of a record id (the table is made on first use)."""
-        if self._positions is None:
-            self._positions = {r.id: i for i, r in enumerate(self)}
-        return self._positions.get(record_id)
-
-
 class ArchiveIndex:
     """A loaded index: the collection's records with their vectors, dense and lexical search."""
 
@@ -123,18 +81,18 @@ class ArchiveIndex:
         self.analyzer = analyzer
         self.config = config
         self.records = RecordStore(folder, count)
-        self.vectors = np.load(folder / VECTORS, mmap_mode="r")
         self.dates = np.load(folder / DATES, mmap_mode="r")
-        self.vector_index = VectorIndex.load(folder, manifest.kind, self.vectors)
-        self.lexical = LexicalIndex.load(folder, count)
+        self.segments = load_segments(folder, manifest)
+        self.vector_index = Segments([(s.vectors, s.positions) for s in self.segments], count, manifest.dim)
+        self.vectors = VectorView(self.vector_index)
+        self.lexical = LexicalIndex([(s.postings, s.positions, s.df) for s in self.segments], count)
+        self.people = People.load(folder, self.records, analyzer)  # issue 13: correspondents by record
         self.record_tokens: Callable[[int], list[str]] = lru_cache(maxsize=8192)(self._record_tokens)
         self._idf: dict[str, float] = {}
         if (
-            self.vectors.shape != (count, manifest.dim)
-            or self.dates.shape != (count, 2)
+            self.dates.shape != (count, 2)
             or self.records.offsets.shape != (count + 1,)
-            or self.vector_index.count != count
-            or self.vector_index.index.d != manifest.dim
+            or any(s.vectors.dim != manifest.dim for s in self.segments)
         ):
             raise IndexProblem(f"index files in {folder} do not agree with its manifest", FORCE)
 
@@ -232,11 +190,15 @@ class ArchiveIndex:
             vector = np.asarray(embedder.encode_query(text), dtype=np.float32).reshape(-1)
         return Query(text, vector, self.analyzer.tokens(text))
 
-    def search(self, query: Query, k: int, mode: str = "hybrid", date_filter: DateFilter | None = None) -> list[Hit]:
+    def search(
+        self, query: Query, k: int, mode: str = "hybrid", date_filter: DateFilter | None = None, mask=None
+    ) -> list[Hit]:
         """The best k records, best first; every mode's score is reciprocal-rank fused (one list for one mode)."""
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
         allowed = date_filter.mask(self.dates) if date_filter else None
+        if mask is not None:  # issue 13: a record mask (people filters) narrows the search like dates
+            allowed = mask if allowed is None else allowed & mask
         if allowed is not None and not allowed.any():
             return []
         depth = max(CANDIDATES, k)

@@ -1,13 +1,15 @@
-"""Lexical matching: alias-aware, stemmed tokens and a BM25 index (bm25s) over records."""
+"""Lexical matching: alias-aware, stemmed tokens, and a BM25 index over records kept in segments of postings."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
@@ -83,53 +85,211 @@ class Analyzer:
         return self._stemmer.stemWords(list(words))
 
 
+class Postings:
+    """One segment's postings: each term's rows with the term's frequency in them, and each row's length.
+
+    Immutable once written: a build that keeps the segment links its files; deleted rows are masked by the
+    build's row map, and the collection's statistics (document frequency, mean length) count live rows only.
+    """
+
+    FILES = ("terms.json", "indptr.npy", "rows.npy", "tfs.npy", "lengths.npy")
+
+    def __init__(self, terms: list[str], indptr: np.ndarray, rows: np.ndarray, tfs: np.ndarray, lengths: np.ndarray):
+        self.terms = terms
+        self.vocab = {term: i for i, term in enumerate(terms)}
+        self.indptr, self.rows, self.tfs, self.lengths = indptr, rows, tfs, lengths
+
+    @property
+    def count(self) -> int:
+        return len(self.lengths)
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> Postings:
+        """The postings of these token lists, one row each, in order."""
+        vocab: dict[str, int] = {}
+        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens), np.int64)
+        lengths = np.fromiter(map(len, token_lists), np.int32, len(token_lists))
+        rows = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+        return cls._from_pairs(list(vocab), ids, rows, np.ones(len(ids), np.int64), lengths)
+
+    @classmethod
+    def _from_pairs(cls, terms: list[str], ids: np.ndarray, rows: np.ndarray, tfs: np.ndarray, lengths) -> Postings:
+        """Postings from (term id, row, frequency) triples in any order, a pair possibly repeated (frequencies add)."""
+        pairs, where = np.unique(ids * max(len(lengths), 1) + rows, return_inverse=True)
+        freq = np.bincount(where.reshape(-1), weights=tfs, minlength=len(pairs))
+        term_of = pairs // max(len(lengths), 1)
+        used = np.bincount(term_of, minlength=len(terms)) > 0
+        renumber = np.cumsum(used) - 1
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(renumber[term_of], minlength=int(used.sum())))])
+        return cls(
+            [t for t, u in zip(terms, used.tolist(), strict=True) if u],
+            indptr.astype(np.int64),
+            (pairs % max(len(lengths), 1)).astype(np.int32),
+            np.minimum(freq, np.iinfo(np.uint16).max).astype(np.uint16),
+            np.asarray(lengths, dtype=np.int32),
+        )
+
+    @classmethod
+    def gather(cls, parts: list[tuple[Postings, np.ndarray, np.ndarray]], count: int) -> Postings:
+        """A segment of `count` rows taken from others: each part's `old` rows become its `new` rows."""
+        vocab: dict[str, int] = {}
+        ids, rows, tfs = [], [], []
+        lengths = np.zeros(count, dtype=np.int32)
+        for postings, old, new in parts:
+            local = np.fromiter((vocab.setdefault(t, len(vocab)) for t in postings.terms), np.int64)
+            new_row = np.full(postings.count, -1, dtype=np.int64)
+            new_row[old] = new
+            row = new_row[np.asarray(postings.rows)]
+            keep = row >= 0
+            ids.append(np.repeat(local, np.diff(np.asarray(postings.indptr)))[keep])
+            rows.append(row[keep])
+            tfs.append(np.asarray(postings.tfs)[keep])
+            lengths[new] = np.asarray(postings.lengths)[old]
+        if not parts:
+            return cls.build([[] for _ in range(count)])
+        return cls._from_pairs(list(vocab), np.concatenate(ids), np.concatenate(rows), np.concatenate(tfs), lengths)
+
+    def document_frequency(self, live: np.ndarray | None = None) -> np.ndarray:
+        """Each term's number of rows, counting only the `live` ones (a boolean row mask) when given."""
+        if live is None:
+            return np.diff(np.asarray(self.indptr)).astype(np.int64)
+        running = np.concatenate([[0], np.cumsum(live[np.asarray(self.rows)], dtype=np.int64)])
+        indptr = np.asarray(self.indptr)
+        return running[indptr[1:]] - running[indptr[:-1]]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
+        for name, array in zip(self.FILES[1:], (self.indptr, self.rows, self.tfs, self.lengths), strict=True):
+            np.save(folder / name, array)
+
+    @classmethod
+    def load(cls, folder: Path) -> Postings:
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        arrays = [np.load(folder / name, mmap_mode="r") for name in cls.FILES[1:]]
+        if not isinstance(terms, list) or len(arrays[0]) != len(terms) + 1 or len(arrays[1]) != len(arrays[2]):
+            raise ValueError(f"the postings in {folder} do not agree with each other")
+        return cls(terms, *arrays)
+
+
+class _Part:
+    """A segment's postings as searched: its rows' positions, its terms' live document frequencies, and each
+    posting's BM25 term-frequency weight, tf / (tf + k1 (1 - b + b len / mean len)), computed once per load for
+    the collection's mean length (4 bytes a posting in memory; a question then adds slices of it)."""
+
+    CHUNK = 1 << 22
+
+    def __init__(self, postings: Postings, positions: np.ndarray, df: np.ndarray, norms: np.ndarray) -> None:
+        self.postings, self.positions, self.df = postings, positions, df
+        self.weights = np.empty(len(postings.rows), dtype=np.float32)
+        for start in range(0, len(self.weights), self.CHUNK):
+            rows = np.asarray(postings.rows[start : start + self.CHUNK])
+            tf = np.asarray(postings.tfs[start : start + self.CHUNK], dtype=np.float32)
+            self.weights[start : start + len(rows)] = tf / (tf + norms[rows])
+        live = positions >= 0
+        # A row whose position is its own number (a segment merged in position order) needs no look-up.
+        self.same_numbers = bool(np.array_equal(positions[live], np.flatnonzero(live)))
+        self.live = None if live.all() else live
+
+    def found(self, rows: np.ndarray, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The positions of these rows, and which of them count (None: all): live, and allowed if asked."""
+        if self.same_numbers:
+            found, keep = rows, (self.live[rows] if self.live is not None else None)
+        else:
+            found = self.positions[rows]
+            keep = found >= 0
+        if allowed is not None:  # a row that is not live may have any number: clipped, then masked
+            ok = allowed[np.clip(found, 0, len(allowed) - 1)]
+            keep = ok if keep is None else keep & ok
+        return found, keep
+
+
 class LexicalIndex:
-    """BM25 over token lists; scores every record for a question through sparse matrices."""
+    """BM25 (Lucene's variant, as bm25s computes it) over segments of postings, ranked by record position.
 
-    FOLDER = "bm25"
+    Each part is a segment's postings with its rows' positions (-1: deleted) and its terms' live document
+    frequencies; scores use the statistics of the live records of all parts, so an index updated by
+    segments ranks exactly as one built afresh.
+    """
 
-    def __init__(self, bm25: bm25s.BM25, count: int) -> None:
-        self._bm25 = bm25
+    K1 = 1.5
+    B = 0.75
+
+    def __init__(self, parts: list[tuple[Postings, np.ndarray, np.ndarray]], count: int) -> None:
         self.count = count
+        total = sum(int(np.asarray(p.lengths)[positions >= 0].sum()) for p, positions, _ in parts)
+        mean = total / count if count else 1.0
+        self.parts = [
+            _Part(p, positions, df, (self.K1 * (1 - self.B + self.B * np.asarray(p.lengths) / mean)).astype(np.float32))
+            for p, positions, df in parts
+        ]
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
-        bm25 = bm25s.BM25()
-        bm25.index([t or [""] for t in token_lists], show_progress=False)
-        return cls(bm25, len(token_lists))
-
-    def save(self, folder: Path) -> None:
-        self._bm25.save(str(folder / self.FOLDER))
-
-    @classmethod
-    def load(cls, folder: Path, count: int) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(folder / cls.FOLDER), mmap=True), count)
+        """One segment over these token lists, rows in order."""
+        postings = Postings.build(token_lists)
+        return cls([(postings, np.arange(postings.count), postings.document_frequency())], postings.count)
 
     def document_frequency(self, token: str) -> int:
-        """How many records use a token."""
-        token_id = self._bm25.vocab_dict.get(token)
-        if token_id is None:
-            return 0
-        indptr = self._bm25.scores["indptr"]
-        return int(indptr[token_id + 1] - indptr[token_id])
+        """How many (live) records use a token."""
+        total = 0
+        for part in self.parts:
+            term = part.postings.vocab.get(token)
+            if term is not None:
+                total += int(part.df[term])
+        return total
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
 
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and BM25 scores of the best k records that share a term with the question."""
-        ids = self._bm25.get_tokens_ids(tokens)
-        if not ids or self.count == 0:
+        """Positions and BM25 scores of the best k records that share a term with the question (a term asked
+        twice counts twice)."""
+        if not tokens or self.count == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = self._bm25.get_scores(ids)
-        # Only the records on the question's posting lists can score: rank those, not the whole collection.
-        terms = sorted(set(ids))
-        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
-        candidates = np.concatenate([np.asarray(indices[indptr[t] : indptr[t + 1]], dtype=np.int64) for t in terms])
-        if allowed is not None:
-            candidates = candidates[allowed[candidates]]
-        candidates = candidates[scores[candidates] > 0]
-        if not len(candidates):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        # A record is listed once per question term it holds: the best k * terms listings hold the best k records.
-        keep = min(len(candidates), k * len(terms))
-        top = np.unique(candidates[np.argpartition(-scores[candidates], keep - 1)[:keep]])
-        top = top[np.lexsort((top, -scores[top]))][:k]
-        return top, scores[top].astype(np.float32)
+        scores = np.zeros(self.count, dtype=np.float32)
+        for token, times in Counter(tokens).items():
+            df = self.document_frequency(token)
+            if df:
+                for part in self.parts:
+                    self._score(token, np.float32(times * self._idf(df)), part, scores, allowed)
+        top = _best(scores, k)
+        return top, scores[top]
+
+    @staticmethod
+    def _score(token: str, weight: np.float32, part: _Part, scores: np.ndarray, allowed) -> None:
+        """Add one term's scores from one segment into `scores` (positions scored once per term and segment)."""
+        term = part.postings.vocab.get(token)
+        if term is None:
+            return
+        start, end = int(part.postings.indptr[term]), int(part.postings.indptr[term + 1])
+        found, keep = part.found(np.asarray(part.postings.rows[start:end]), allowed)
+        added = weight * part.weights[start:end]
+        if keep is None:
+            np.add.at(scores, found, added)
+        else:
+            np.add.at(scores, found[keep], added[keep])
+
+
+def _best(scores: np.ndarray, k: int, buckets: int = 1 << 16) -> np.ndarray:
+    """The positions of the k highest positive scores, best first (ties by position).
+
+    Every idf is positive, so a record that shares a term with the question scores above 0. The k-th score is
+    found through a histogram of the scores (numpy's selection slows down badly on the many ties of a common
+    term), then only the records at or above its bucket are sorted.
+    """
+    top = float(scores.max()) if len(scores) else 0.0
+    if k <= 0 or top <= 0:
+        return np.zeros(0, dtype=np.int64)
+    bucket = np.ceil(scores * np.float32(buckets / top)).astype(np.int32)  # 0 for 0, else 1..buckets
+    at_least = np.cumsum(np.bincount(bucket, minlength=buckets + 1)[::-1])[::-1]
+    full = np.flatnonzero(at_least[1:] >= k)
+    edge = int(full.max()) + 1 if len(full) else 1  # the bucket of the k-th score (1: fewer than k found)
+    higher = np.flatnonzero(bucket > edge)
+    tied = np.flatnonzero(bucket == edge)
+    need = k - len(higher)
+    if len(tied) > need:  # often thousands of equal scores: the first positions among the best of them
+        values = scores[tied]
+        tied = tied[:need] if values.min() == values.max() else tied[np.lexsort((tied, -values))][:need]
+    candidates = np.concatenate([higher, tied])
+    return candidates[np.lexsort((candidates, -scores[candidates]))][:k]

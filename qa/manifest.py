@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from embeddings.files import file_digest
 from embeddings.model import missing_folder, same_model
-from embeddings.vectors import HNSW_FILE
+from embeddings.vectors import DTYPES, KINDS, SEGMENT_FILE, segment_kind
 from qa.corpus import corpus_files
 from qa.errors import IndexProblem
+from qa.lexical import Postings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "current"
 BUILDS = "builds"
 MARKER = ".archive-qa-index"  # in an index folder: the tool made it, so it may remove builds there
@@ -20,14 +22,34 @@ BUILD_MARKER = ".archive-qa-build"  # in a build folder: written first, so a kil
 MANIFEST = "manifest.json"
 RECORDS = "records.jsonl"
 OFFSETS = "record_offsets.npy"
-VECTORS = "vectors.npy"
 KEYS = "keys.npy"
 DATES = "dates.npy"
-LEXICAL = "bm25"
-KINDS = ("flat", "hnsw")
+READ_FILES = "read.json"  # each corpus file's records as read: its range in READ_INDEX (qa/reuse.py)
+READ_INDEX = "read.npy"
+READ_EXTRA = "read.jsonl"
+SEGMENTS = "segments"
+_SEGMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 VERIFY_LIMIT = 256 * 1024 * 1024  # files up to this size are checked by digest at load, larger ones by size
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 FORCE = "archive-qa index --force"
+
+
+def segment_files(name: str) -> list[str]:
+    """The files of one segment, which a build that keeps the segment links rather than writes again."""
+    return [f"{SEGMENTS}/{name}/{SEGMENT_FILE}"] + [f"{SEGMENTS}/{name}/{file}" for file in Postings.FILES]
+
+
+def positions_file(name: str) -> str:
+    """A segment's row map in one build: each row's record position, -1 for a deleted row."""
+    return f"{SEGMENTS}/{name}.positions.npy"
+
+
+def df_file(name: str) -> str:
+    """A segment's terms' document frequencies over the build's live rows."""
+    return f"{SEGMENTS}/{name}.df.npy"
+
+
+_STAMP = ("size", "mtime_ns", "ctime_ns")
 
 
 def _stamp(path: Path) -> dict:
@@ -35,10 +57,32 @@ def _stamp(path: Path) -> dict:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
 
 
-def corpus_state(corpus: Path) -> dict[str, dict]:
-    """Each corpus file (relative path) with its size, modification and change times, and content digest."""
-    files, _ = corpus_files([corpus])
-    return {str(p.relative_to(corpus)): {**_stamp(p), "sha256": file_digest(p)} for p in files}
+def same_stamp(entry: dict | None, stamp: dict) -> bool:
+    """Whether a recorded file's size, modification and change times are these (the file taken as unchanged)."""
+    return entry is not None and all(entry.get(k) == stamp[k] for k in _STAMP)
+
+
+def corpus_state(corpus: Path, recorded: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Each corpus file (relative path) with its size, modification and change times, and content digest.
+
+    A file whose times and size are as `recorded` (an earlier state) keeps the digest recorded then; any other
+    is read and digested.
+    """
+    recorded = recorded or {}
+    state = {}
+    for path in corpus_files([corpus])[0]:
+        name, stamp = str(path.relative_to(corpus)), _stamp(path)
+        old = recorded.get(name)
+        state[name] = {**stamp, "sha256": old["sha256"] if same_stamp(old, stamp) else file_digest(path)}
+    return state
+
+
+def same_state(recorded: dict[str, dict], state: dict[str, dict]) -> bool:
+    """Whether two corpus states name the same files with the same times, sizes and digests."""
+    keys = (*_STAMP, "sha256")
+    return recorded.keys() == state.keys() and all(
+        {k: recorded[n].get(k) for k in keys} == {k: state[n][k] for k in keys} for n in state
+    )
 
 
 def corpus_changes(corpus: Path, recorded: dict[str, dict]) -> list[str]:
@@ -54,9 +98,7 @@ def corpus_changes(corpus: Path, recorded: dict[str, dict]) -> list[str]:
         old = recorded.get(name)
         if old is None:
             changes.append(f"added {name}")
-        elif {k: old.get(k) for k in ("size", "mtime_ns", "ctime_ns")} != _stamp(path) and file_digest(path) != old.get(
-            "sha256"
-        ):
+        elif not same_stamp(old, _stamp(path)) and file_digest(path) != old.get("sha256"):
             changes.append(f"changed {name}")
     return changes
 
@@ -69,19 +111,21 @@ def describe_changes(changes: list[str]) -> str:
 
 def list_names(folder: Path) -> list[str]:
     """The files of a build that its manifest lists: all but the manifest and the build marker."""
-    return [
-        str(p.relative_to(folder))
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name not in (MANIFEST, BUILD_MARKER)
-    ]
+    return sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name not in (MANIFEST, BUILD_MARKER)
+    )
 
 
-def list_files(folder: Path) -> dict[str, dict]:
-    """Every file of a build with its size and digest, for the manifest."""
-    return {
-        name: {"size": (folder / name).stat().st_size, "sha256": file_digest(folder / name)}
-        for name in list_names(folder)
-    }
+def list_files(folder: Path, known: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Every file of a build with its size and digest, for the manifest; a file in `known` (one linked from
+    a checked build) keeps its entry there when its size is the same."""
+    known = known or {}
+    files = {}
+    for name in list_names(folder):
+        size = (folder / name).stat().st_size
+        entry = known.get(name)
+        files[name] = entry if entry and entry["size"] == size else {"size": size, "sha256": file_digest(folder / name)}
+    return files
 
 
 @dataclass(slots=True)
@@ -96,13 +140,15 @@ class Manifest:
     corpus: str
     corpus_files: dict[str, dict]
     built_at: str
+    segments: list[dict] = field(default_factory=list)  # name, kind and rows of each segment, the main one first
+    vector_dtype: str = "float32"
     files: dict[str, dict] = field(default_factory=dict)
     build_seconds: float = 0.0
     format_version: int = FORMAT_VERSION
 
-    def write(self, folder: Path) -> None:
-        """Write manifest.json, listing every other file of the build with its size and digest."""
-        self.files = list_files(folder)
+    def write(self, folder: Path, known: dict[str, dict] | None = None) -> None:
+        """Write manifest.json, listing every other file of the build with its size and digest (see list_files)."""
+        self.files = list_files(folder, known)
         (folder / MANIFEST).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
 
     @classmethod
@@ -182,14 +228,34 @@ def _well_formed(raw: dict) -> bool:
         and raw.get("kind") in KINDS
         and isinstance(raw.get("model"), str)
         and isinstance(raw.get("aliases"), str)
+        and isinstance(raw.get("corpus"), str)
+        and isinstance(raw.get("built_at"), str)
         and isinstance(files, dict)
         and isinstance(corpus, dict)
     ):
         return False
-    needed = {RECORDS, OFFSETS, VECTORS, KEYS, DATES} | ({HNSW_FILE} if raw["kind"] == "hnsw" else set())
+    segments = raw.get("segments")
+    if not (isinstance(segments, list) and raw.get("vector_dtype") in DTYPES and all(map(_segment, segments))):
+        return False
+    if segments and segments[0]["kind"] != segment_kind(raw["kind"], segments[0]["rows"]):
+        return False
+    needed = {RECORDS, OFFSETS, KEYS, DATES, READ_FILES, READ_INDEX, READ_EXTRA}
+    for segment in segments:
+        needed |= {*segment_files(segment["name"]), positions_file(segment["name"]), df_file(segment["name"])}
     return (
         needed <= files.keys()
-        and any(name.startswith(f"{LEXICAL}/") for name in files)
+        and len({s["name"] for s in segments}) == len(segments)
         and all(_inside(name) and _entry(f) for name, f in files.items())
         and all(_entry(f, timed=True) for f in corpus.values())
+    )
+
+
+def _segment(entry: object) -> bool:
+    """Whether a manifest's segment entry is well formed: a plain name, a kind and a whole number of rows."""
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and bool(_SEGMENT_NAME.fullmatch(entry["name"]))
+        and entry.get("kind") in KINDS
+        and _whole(entry.get("rows"))
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from archive_qa.cli import main
 from qa.config import Config
 from qa.index import ArchiveIndex
-from qa.manifest import BUILDS, CURRENT, MANIFEST
+from qa.manifest import BUILDS, CURRENT, MANIFEST, SEGMENTS
 
 
 class Factory:
@@ -99,3 +99,9 @@ def truncate(path: Path) -> None:
 def search(index: ArchiveIndex, text: str, embedder=None, k: int = 10, mode: str = "hybrid", date_filter=None):
     """The index's hits for a question in one call."""
     return index.search(index.query(text, embedder, mode), k, mode, date_filter)
+
+
+def segment_path(config: Config, file: str, which: int = 0) -> Path:
+    """A file of one of the current build's segments (the main one by default)."""
+    name = read_manifest(config)["segments"][which]["name"]
+    return config.index_dir / CURRENT / SEGMENTS / name / file

@@ -29,18 +29,20 @@ from index_helpers import (
     read_manifest,
     run,
     search,
+    segment_path,
     touch,
     where,
 )
 
 from embeddings.hashing import HashingEmbedder
 from embeddings.model import text_key
-from embeddings.vectors import HNSW_FILE
+from embeddings.vectors import SEGMENT_FILE
+from qa import corpus as corpus_module
 from qa.build import Lock, embedded_text
 from qa.config import Config
 from qa.errors import IndexProblem
 from qa.index import ArchiveIndex, DateFilter
-from qa.lexical import LexicalIndex
+from qa.lexical import Postings
 from qa.manifest import (
     BUILD_MARKER,
     BUILDS,
@@ -52,7 +54,10 @@ from qa.manifest import (
     MARKER,
     OFFSETS,
     RECORDS,
-    VECTORS,
+    SEGMENTS,
+    df_file,
+    positions_file,
+    segment_files,
 )
 from qa.records import Record
 
@@ -95,18 +100,24 @@ def test_the_build_layout_and_manifest(hashing_config, hashing_index):
     (build,) = builds(hashing_config)
     assert build == link.resolve() and (build / BUILD_MARKER).is_file()
     assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", build.name)
-    for name in (MANIFEST, RECORDS, OFFSETS, VECTORS, KEYS, DATES, "bm25"):
-        assert (build / name).exists(), name
-    assert not (build / HNSW_FILE).exists()  # an exact index is rebuilt from the vectors on load
     manifest = read_manifest(hashing_config)
+    (segment,) = manifest["segments"]  # one segment: the whole collection, exact, float32
+    assert (segment["kind"], segment["rows"], manifest["vector_dtype"]) == ("flat", 10, "float32")
+    segment_names = [*segment_files(segment["name"]), positions_file(segment["name"]), df_file(segment["name"])]
+    for name in (MANIFEST, RECORDS, OFFSETS, KEYS, DATES, *segment_names):
+        assert (build / name).exists(), name
+    assert sorted(p.name for p in (build / SEGMENTS).iterdir()) == sorted(
+        [segment["name"], f"{segment['name']}.positions.npy", f"{segment['name']}.df.npy"]
+    )
     assert manifest["format_version"] == FORMAT_VERSION
     assert (manifest["model"], manifest["dim"], manifest["count"], manifest["kind"]) == ("hashing:64", 64, 10, "flat")
     (name,) = manifest["corpus_files"]
     assert name.startswith("sino-soviet-relations/")
     assert set(manifest["corpus_files"][name]) == {"size", "mtime_ns", "ctime_ns", "sha256"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", manifest["built_at"])
-    assert manifest["files"][VECTORS]["size"] == (build / VECTORS).stat().st_size
-    vectors = np.load(build / VECTORS)
+    vectors_file = f"{SEGMENTS}/{segment['name']}/{SEGMENT_FILE}"
+    assert manifest["files"][vectors_file]["size"] == (build / vectors_file).stat().st_size
+    vectors = np.asarray(hashing_index.vectors)  # stored once: in the segment's FAISS index, memory-mapped
     assert vectors.dtype == np.float32 and vectors.shape == (10, 64)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     assert hashing_index.vector_index.kind == "flat"
@@ -209,6 +220,52 @@ def test_editing_a_summary_re_encodes_that_record_only(hashing_copy, counter):
     assert len(counter.texts) == 1 and "The Romanians worry" in counter.texts[0]
 
 
+def _files_read(monkeypatch) -> list[str]:
+    """The corpus files read from now on (by name)."""
+    read: list[str] = []
+    real = corpus_module.read_file
+
+    def counting(path, *args):
+        read.append(path.name)
+        return real(path, *args)
+
+    monkeypatch.setattr(corpus_module, "read_file", counting)
+    return read
+
+
+def _as_read_afresh(config: Config) -> list[Record]:
+    return corpus_module.load_corpus([config.corpus]).records
+
+
+def test_a_file_unchanged_since_the_last_build_is_not_read_again(fresh_copy, monkeypatch):
+    hashing_copy = fresh_copy  # built where it is: its records' sources name this copy's files
+    read = _files_read(monkeypatch)
+    stored = (current(hashing_copy) / RECORDS).read_bytes()
+    row = {"id": "new-1", "title": "Letter, Zhou Enlai to Molotov", "date": "1955-08-01", "summary": "On fishing."}
+    (hashing_copy.corpus / "additions.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    assert _counts(_build(hashing_copy, HashingEmbedder())) == (11, 1, 10, 0)
+    assert read == ["additions.jsonl"]  # the listing page's records come from the previous build
+    assert stored in (current(hashing_copy) / RECORDS).read_bytes()  # and their stored lines
+    index = ArchiveIndex.load(hashing_copy)
+    assert list(index.records) == _as_read_afresh(hashing_copy)
+
+
+def test_records_settled_across_files_stay_as_a_fresh_reading_gives_them(fresh_copy, monkeypatch):
+    """A new file listing a document of an unchanged page again (read once), then the page's own duplicate gone."""
+    hashing_copy = fresh_copy
+    index = ArchiveIndex.load(hashing_copy)
+    first = index.records[0]
+    again = {"title": first.title, "date": first.date, "collection": first.collection}  # no summary: the same one
+    other = {"title": first.title, "date": first.date, "collection": first.collection, "summary": "Another text."}
+    extra = hashing_copy.corpus / "sino-soviet-relations" / "again.jsonl"
+    for rows in ([again], [again, other], [other], []):
+        extra.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        read = _files_read(monkeypatch)
+        _build(hashing_copy, HashingEmbedder())
+        assert read == ["again.jsonl"]
+        assert list(ArchiveIndex.load(hashing_copy).records) == _as_read_afresh(hashing_copy)
+
+
 def test_records_sharing_one_text_have_it_encoded_once(hashing_copy, counter):
     rows = [{"id": f"memo-{i}", "title": "Memorandum of Conversation", "date": f"195{i}"} for i in range(3)]
     (hashing_copy.corpus / "memos.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -263,17 +320,19 @@ def test_an_interrupted_build_leaves_no_folder_and_the_index_as_it_was(hashing_c
 
 # ---------------------------------------------------------------------------------------------- kill -9
 
-# The child builds with `--force` and stops at the named step until the test, having read "at <step>", kills it.
+# The child builds (with `--force`, or as an update kept in a new segment) and stops at the named step until the test,
+# having read "at <step>", kills it.
 CHILD = """
 import sys
 from pathlib import Path
 
-from qa import runtime
+from qa import runtime, segments
 from qa.config import Config
 from qa.index import ArchiveIndex
 
 runtime.start()
-point, corpus, index, model = sys.argv[1:]
+point, corpus, index, model, mode = sys.argv[1:]
+segments.MERGE_SHARE = 1.0  # an update adds a segment and links the others
 
 
 def step(name):
@@ -282,7 +341,8 @@ def step(name):
         sys.stdin.readline()
 
 
-ArchiveIndex.build(Config(corpus=Path(corpus), index=Path(index), model=model), force=True, on_step=step)
+config = Config(corpus=Path(corpus), index=Path(index), model=model)
+ArchiveIndex.build(config, force=mode == "force", on_step=step)
 print("finished", flush=True)
 """
 
@@ -296,9 +356,9 @@ def _results(index: ArchiveIndex, embedder) -> list:
     ]
 
 
-def _kill_at(point: str, config: Config) -> None:
-    """Run a forced build in a child process, wait until it reaches `point`, and kill -9 it there."""
-    argv = [sys.executable, "-c", CHILD, point, str(config.corpus), str(config.index_dir), config.model]
+def _kill_at(point: str, config: Config, mode: str = "force") -> None:
+    """Run a build in a child process, wait until it reaches `point`, and kill -9 it there."""
+    argv = [sys.executable, "-c", CHILD, point, str(config.corpus), str(config.index_dir), config.model, mode]
     child = subprocess.Popen(
         argv, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -330,6 +390,22 @@ def test_a_build_killed_at_any_step_leaves_a_usable_index(fresh_copy, hashing_em
     assert _results(ArchiveIndex.load(hashing_copy), hashing_embedder) == expected
     # the next build finds the corpus unchanged, loads no model and clears what the killed build left
     assert _build(hashing_copy).up_to_date and builds(hashing_copy) == [now]
+
+
+@pytest.mark.parametrize("point", ["encoded", "written", "swapped"])
+def test_an_update_killed_at_any_step_leaves_a_usable_index(fresh_copy, hashing_embedder, point):
+    old = current(fresh_copy)
+    expected = _results(ArchiveIndex.load(fresh_copy), hashing_embedder)
+    (fresh_copy.corpus / "extra.jsonl").write_text(json.dumps({"title": "A telegram from Kovalev"}) + "\n")
+    _kill_at(point, fresh_copy, mode="update")
+    index = ArchiveIndex.load(fresh_copy, check_stale=False)
+    if point == "swapped":  # the update is in: the old segment linked, the new record in a segment of its own
+        assert current(fresh_copy) != old and [len(s.positions) for s in index.segments] == [10, 1]
+    else:  # the old build, whole, its segment's files untouched by the links the killed build made
+        assert current(fresh_copy) == old and _results(index, hashing_embedder) == expected
+    report = _build(fresh_copy, HashingEmbedder())
+    assert report.up_to_date == (point == "swapped") and report.count == 11
+    assert builds(fresh_copy) == [current(fresh_copy)] and ArchiveIndex.load(fresh_copy).count == 11
 
 
 # ---------------------------------------------------------------------------------------------- only its own folders
@@ -391,8 +467,8 @@ QUESTIONS = [
 
 def test_hnsw_when_forced_finds_the_same_top_hits(hashing_copy, hashing_index, hashing_embedder):
     assert _counts(_build(replace(hashing_copy, index_kind="hnsw"))) == (10, 0, 10, 0)
-    assert read_manifest(hashing_copy)["kind"] == "hnsw"
-    graph = hashing_copy.index_dir / CURRENT / HNSW_FILE
+    assert (read_manifest(hashing_copy)["kind"], read_manifest(hashing_copy)["vector_dtype"]) == ("hnsw", "float16")
+    graph = segment_path(hashing_copy, SEGMENT_FILE)
     assert graph.is_file()
     hnsw = ArchiveIndex.load(hashing_copy)
     assert hnsw.vector_index.kind == "hnsw" and hashing_index.vector_index.kind == "flat"
@@ -404,9 +480,10 @@ def test_hnsw_when_forced_finds_the_same_top_hits(hashing_copy, hashing_index, h
         got = search(hnsw, question, hashing_embedder, 3, "dense", in_1949)
         exact = search(hashing_index, question, hashing_embedder, 3, "dense", in_1949)
         assert [h.id for h in got] == [h.id for h in exact]
-        assert [h.similarity for h in got] == pytest.approx([h.similarity for h in exact], abs=1e-5)
+        # float16 storage (the default of an approximate index) keeps a cosine to about 1e-3
+        assert [h.similarity for h in got] == pytest.approx([h.similarity for h in exact], abs=1e-3)
     graph.write_bytes(graph.read_bytes()[:-100])  # the graph is checked like every other file
-    with pytest.raises(IndexProblem, match="hnsw.faiss is truncated or damaged"):
+    with pytest.raises(IndexProblem, match="vectors.faiss is truncated or damaged"):
         ArchiveIndex.load(hashing_copy)
 
 
@@ -473,9 +550,9 @@ def _full_disk(config: Config, stack: ExitStack, tmp_path: Path) -> Config:
     (config.corpus / "extra.jsonl").write_text('{"title": "A new telegram"}\n', encoding="utf-8")
 
     def full(self, folder: Path) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "bm25"))
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder))
 
-    stack.enter_context(pytest.MonkeyPatch.context()).setattr(LexicalIndex, "save", full)
+    stack.enter_context(pytest.MonkeyPatch.context()).setattr(Postings, "save", full)
     return config
 
 

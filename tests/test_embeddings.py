@@ -11,7 +11,7 @@ from embeddings import vectors
 from embeddings.errors import ArchiveQAError, ModelError
 from embeddings.hashing import HashingEmbedder, is_hashing
 from embeddings.model import BUNDLED_NAMES, Embedder, missing_folder, resolve_model, same_model, text_key
-from embeddings.vectors import HNSW_FILE, VectorIndex, choose_kind
+from embeddings.vectors import SEGMENT_FILE, Segments, VectorIndex, VectorView, choose_dtype, choose_kind
 from embeddings.words import words
 
 # ---------------------------------------------------------------------------------------------- model names
@@ -167,9 +167,8 @@ def test_hnsw_finds_the_same_top_hits_and_survives_saving(tmp_path):
     rows = _unit_rows(2000, seed=1)
     flat = VectorIndex.build(rows, "flat")
     hnsw = VectorIndex.build(rows, "hnsw")
-    hnsw.save(tmp_path)
-    assert (tmp_path / HNSW_FILE).is_file()
-    loaded = VectorIndex.load(tmp_path, "hnsw", rows)
+    hnsw.save(tmp_path / SEGMENT_FILE)
+    loaded = VectorIndex.load(tmp_path / SEGMENT_FILE, "hnsw", "float32")
     assert loaded.kind == "hnsw" and loaded.count == 2000
     for i in (0, 123, 1999):
         assert flat.search(rows[i], 1)[0][0] == i
@@ -177,15 +176,65 @@ def test_hnsw_finds_the_same_top_hits_and_survives_saving(tmp_path):
         assert loaded.search(rows[i], 3)[0].tolist() == hnsw.search(rows[i], 3)[0].tolist()
 
 
-def test_a_flat_index_needs_no_file():
-    rows = _unit_rows(10)
-    loaded = VectorIndex.load(Path("/nonexistent"), "flat", rows)
-    assert loaded.kind == "flat" and loaded.count == 10 and loaded.search(rows[4], 1)[0].tolist() == [4]
+@pytest.mark.parametrize(("kind", "dtype", "tolerance"), [("flat", "float32", 0), ("hnsw", "float16", 1e-3)])
+def test_a_segment_stores_its_vectors_once_and_reads_them_back(tmp_path, kind, dtype, tolerance):
+    rows = _unit_rows(300, seed=3)
+    VectorIndex.build(rows, kind, dtype).save(tmp_path / SEGMENT_FILE)
+    loaded = VectorIndex.load(tmp_path / SEGMENT_FILE, kind, dtype)
+    assert loaded.matrix.dtype == np.dtype(dtype) and loaded.matrix.shape == (300, 32)
+    np.testing.assert_allclose(loaded.matrix.astype(np.float32), rows, atol=tolerance)
+    assert loaded.search(rows[42], 1)[0].tolist() == [42]
+    overhead = (tmp_path / SEGMENT_FILE).stat().st_size - 300 * 32 * np.dtype(dtype).itemsize
+    assert overhead < (1000 if kind == "flat" else 300 * 4 * 2 * vectors.HNSW_M * 1.2)  # the graph, no second copy
 
 
-@pytest.mark.parametrize(("kind", "walk"), [("flat", False), ("hnsw", False), ("hnsw", True)])
+def test_the_vector_type_is_float16_in_approximate_indexes_unless_asked():
+    assert choose_dtype("auto", "flat") == "float32"
+    assert choose_dtype("auto", "hnsw") == choose_dtype("auto", "ivfpq") == "float16"
+    assert choose_dtype("float32", "hnsw") == "float32" and choose_dtype("float16", "flat") == "float16"
+
+
+def test_ivfpq_re_ranks_its_candidates_exactly(monkeypatch):
+    monkeypatch.setattr(vectors, "IVF_MIN_ROWS", 1000)
+    rows = _unit_rows(4000, dim=32, seed=4)
+    index = VectorIndex.build(rows, "ivfpq", "float16")
+    assert index.kind == "ivfpq" and index.count == 4000
+    for i in (0, 1234, 3999):
+        positions, scores = index.search(rows[i], 5)
+        assert positions[0] == i and scores[0] == pytest.approx(1.0, abs=2e-3)  # the exact score, not the code's
+    assert VectorIndex.build(rows[:999], "ivfpq").kind == "flat"  # too few rows to train on: kept exact
+
+
+def test_segments_search_as_one_index_over_positions_without_deleted_rows():
+    rows = _unit_rows(61, seed=5)
+    main = VectorIndex.build(rows[:40], "flat")
+    delta = VectorIndex.build(rows[40:], "flat")
+    # the main segment's rows hold positions 20..59, its row 5 deleted; the delta's rows positions 0..19 and 25
+    main_positions = np.arange(20, 60)
+    main_positions[5] = -1
+    segments = Segments([(main, main_positions), (delta, np.r_[np.arange(20), 25])], 60, 32)
+    found, scores = segments.search(rows[41], 3)
+    assert found[0] == 1 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert segments.search(rows[5], 1)[0].tolist() != [25]  # the deleted row is not found
+    assert segments.search(rows[60], 1)[0].tolist() == [25]  # position 25's row now is in the delta
+    assert segments.search(rows[6], 1)[0].tolist() == [26]
+    allowed = np.zeros(60, dtype=bool)
+    allowed[[3, 30]] = True
+    assert sorted(segments.search(rows[6], 5, allowed)[0].tolist()) == [3, 30]
+    view = VectorView(segments)
+    assert view.shape == (60, 32) and len(view) == 60
+    np.testing.assert_array_equal(view[26], rows[6])
+    np.testing.assert_array_equal(view[25], rows[60])
+    np.testing.assert_array_equal(view[[0, 26]], rows[[40, 6]])
+    np.testing.assert_array_equal(np.asarray(view)[20:22], rows[[0, 1]])
+
+
+@pytest.mark.parametrize(
+    ("kind", "walk"), [("flat", False), ("hnsw", False), ("hnsw", True), ("ivfpq", False), ("ivfpq", True)]
+)
 def test_search_keeps_to_the_allowed_rows(kind, walk, monkeypatch):
     # a small allowed set is scored exactly; a large one (here: any, with the limits at 0) takes the graph walk
+    monkeypatch.setattr(vectors, "IVF_MIN_ROWS", 100)
     if walk:
         monkeypatch.setattr(vectors, "EXACT_FILTER_ROWS", 0)
         monkeypatch.setattr(vectors, "EXACT_FILTER_SHARE", 0.0)

@@ -8,12 +8,13 @@ import shutil
 
 import numpy as np
 import pytest
-from index_helpers import assert_one_line, current, listing, run, search, truncate, where
+from index_helpers import assert_one_line, current, listing, run, search, segment_path, truncate, where
 
 from embeddings.hashing import HashingEmbedder
+from embeddings.vectors import SEGMENT_FILE
 from qa.errors import IndexProblem
 from qa.index import RRF_K, ArchiveIndex, DateFilter
-from qa.manifest import CURRENT, DATES, OFFSETS, RECORDS, VECTORS, Manifest
+from qa.manifest import CURRENT, DATES, OFFSETS, RECORDS, Manifest
 
 KNOWN = [
     (
@@ -139,9 +140,9 @@ def test_an_undated_record_ranks_after_an_equal_dated_one(hashing_index, hashing
 # ---------------------------------------------------------------------------------------------- bad indexes
 
 
-def _flip(name, at=200):
+def _flip(name, at=200, segment=False):
     def damage(config):
-        path = config.index_dir / CURRENT / name
+        path = segment_path(config, name) if segment else config.index_dir / CURRENT / name
         data = bytearray(path.read_bytes())
         data[at : at + 4] = bytes(b ^ 0x5A for b in data[at : at + 4])
         path.write_bytes(bytes(data))
@@ -165,14 +166,14 @@ BAD = {
     "missing index": (lambda c: shutil.rmtree(c.index_dir), ["no index in", BUILD]),
     "build folder gone": (lambda c: shutil.rmtree(current(c)), ["no index in", BUILD]),
     "truncated vectors": (
-        lambda c: truncate(c.index_dir / CURRENT / VECTORS),
-        ["vectors.npy is truncated or damaged", FORCE],
+        lambda c: truncate(segment_path(c, SEGMENT_FILE)),
+        ["vectors.faiss is truncated or damaged", FORCE],
     ),
     "a file removed": (lambda c: (c.index_dir / CURRENT / DATES).unlink(), ["dates.npy is truncated or", FORCE]),
     "flipped bytes in records": (_flip(RECORDS), ["records.jsonl is truncated or damaged", FORCE]),
     "flipped bytes in the BM25 vocabulary": (
-        _flip("bm25/vocab.index.json", at=40),
-        ["vocab.index.json is truncated or damaged", FORCE],
+        _flip("terms.json", at=40, segment=True),
+        ["terms.json is truncated or damaged", FORCE],
     ),
     "corpus file changed": (_change_corpus, [f"{STALE} (changed sino-soviet-relations/", "run `archive-qa index`"]),
     "corpus file added": (_add_corpus_file, [f"{STALE} (added extra.jsonl)", "run `archive-qa index`"]),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.errors import AliasError
-from qa.lexical import SHIPPED_ALIASES, Analyzer, LexicalIndex, read_aliases
+from qa.lexical import SHIPPED_ALIASES, Analyzer, LexicalIndex, Postings, _best, read_aliases
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,76 @@ def test_bm25_finds_nothing_for_unknown_words_and_keeps_to_the_allowed_rows(bm25
 def test_bm25_document_frequency_and_saving(bm25, analyzer, tmp_path):
     assert bm25.document_frequency(analyzer.tokens("loan")[0]) == 2
     assert bm25.document_frequency("zeppelin") == 0
-    bm25.save(tmp_path)
-    loaded = LexicalIndex.load(tmp_path, len(DOCS))
+    postings = Postings.build([analyzer.tokens(d) for d in DOCS])
+    postings.save(tmp_path)
+    loaded = Postings.load(tmp_path)
+    index = LexicalIndex([(loaded, np.arange(len(DOCS)), loaded.document_frequency())], len(DOCS))
     question = analyzer.tokens("loan to China")
-    for got, expected in zip(loaded.search(question, 5), bm25.search(question, 5), strict=True):
+    for got, expected in zip(index.search(question, 5), bm25.search(question, 5), strict=True):
         np.testing.assert_allclose(got, expected)
+
+
+def test_bm25_scores_are_lucenes(bm25, analyzer):
+    tokens = [analyzer.tokens(d) for d in DOCS]
+    mean = sum(map(len, tokens)) / len(tokens)
+    (term,) = analyzer.tokens("loan")
+    df, n = 2, len(DOCS)
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    tf, length = tokens[2].count(term), len(tokens[2])
+    expected = idf * tf / (tf + 1.5 * (1 - 0.75 + 0.75 * length / mean))
+    positions, scores = bm25.search([term], 1)
+    assert positions.tolist() == [2] and scores[0] == pytest.approx(expected, rel=1e-6)
+
+
+MORE = [
+    "Molotov meets Mao on the loan",
+    "The harvest in Manchuria fails",
+    "Stalin writes to Mao about the treaty",
+]
+
+
+def test_segments_with_deleted_rows_rank_as_one_index_built_afresh(analyzer):
+    """Two segments: the first (DOCS) with rows 1 and 3 deleted, the second (MORE) added; positions interleave."""
+    first, second = (Postings.build([analyzer.tokens(d) for d in docs]) for docs in (DOCS, MORE))
+    first_positions = np.array([0, -1, 2, -1, 4])
+    live = first_positions >= 0
+    second_positions = np.array([1, 3, 5])
+    parts = [
+        (first, first_positions, first.document_frequency(live)),
+        (second, second_positions, second.document_frequency()),
+    ]
+    segmented = LexicalIndex(parts, 6)
+    texts = [DOCS[0], MORE[0], DOCS[2], MORE[1], DOCS[4], MORE[2]]  # by position
+    afresh = LexicalIndex.build([analyzer.tokens(t) for t in texts])
+    for question in ("the Soviet loan", "Mao", "harvest in Manchuria", "Kovalev weather"):
+        tokens = analyzer.tokens(question)
+        assert segmented.document_frequency(tokens[0]) == afresh.document_frequency(tokens[0])
+        for got, expected in zip(segmented.search(tokens, 6), afresh.search(tokens, 6), strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-6)
+    gathered = Postings.gather(
+        [(first, np.flatnonzero(live), np.array([0, 2, 4])), (second, np.arange(3), np.array([1, 3, 5]))], 6
+    )
+    rebuilt = Postings.build([analyzer.tokens(t) for t in texts])
+    assert sorted(gathered.terms) == sorted(rebuilt.terms)
+    np.testing.assert_array_equal(gathered.lengths, rebuilt.lengths)
+    for term in rebuilt.terms:
+        g, r = gathered.vocab[term], rebuilt.vocab[term]
+        np.testing.assert_array_equal(
+            gathered.rows[gathered.indptr[g] : gathered.indptr[g + 1]],
+            rebuilt.rows[rebuilt.indptr[r] : rebuilt.indptr[r + 1]],
+        )
+
+
+@pytest.mark.parametrize("k", [1, 7, 50, 10_000])
+def test_the_best_scores_are_found_exactly_even_among_many_ties(k):
+    rng = np.random.default_rng(k)
+    arrays = [
+        rng.random(20_000).astype(np.float32) * (rng.random(20_000) < 0.3),  # sparse, all distinct
+        np.repeat(np.float32([0.0, 0.7, 0.7, 1.3, 0.2]), 3_000),  # a few values, thousands of each
+        np.float32([0.0, 1e-30, 2.5, 2.5000002, 0.0]),  # tiny and nearly equal scores
+        np.zeros(100, dtype=np.float32),
+    ]
+    for scores in arrays:
+        positive = np.flatnonzero(scores > 0)
+        expected = positive[np.lexsort((positive, -scores[positive]))][:k]
+        assert _best(scores, k).tolist() == expected.tolist()

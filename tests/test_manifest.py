@@ -27,6 +27,7 @@ from qa.manifest import (
     BUILD_MARKER,
     FORMAT_VERSION,
     MANIFEST,
+    SEGMENTS,
     Manifest,
     corpus_changes,
     corpus_state,
@@ -42,6 +43,11 @@ def _files_without(config, prefix: str) -> dict:
     return {name: entry for name, entry in read_manifest(config)["files"].items() if not name.startswith(prefix)}
 
 
+def _main_segment(config) -> str:
+    """The folder of the build's main segment, relative to the build."""
+    return f"{SEGMENTS}/{read_manifest(config)['segments'][0]['name']}/"
+
+
 # ---------------------------------------------------------------------------------------------- reading and writing
 
 
@@ -53,7 +59,8 @@ def test_a_manifest_reads_back_as_written(hashing_copy, tmp_path):
     assert manifest.format_version == FORMAT_VERSION
     assert sorted(manifest.files) == list_names(folder)
     assert MANIFEST not in manifest.files and BUILD_MARKER not in manifest.files
-    assert all(name.startswith("bm25/") for name in manifest.files if "/" in name)
+    assert all(name.startswith(f"{SEGMENTS}/") for name in manifest.files if "/" in name)
+    assert [s["rows"] for s in manifest.segments] == [10] and manifest.vector_dtype == "float32"
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / "records.jsonl").write_text("{}\n", encoding="utf-8")
     replace(manifest, count=1).write(tmp_path / "copy")  # the file list is made from the folder written into
@@ -87,9 +94,13 @@ DAMAGED = {
     "a field nested 100,000 deep": lambda c: _write(json.dumps(read_manifest(c))[:-1] + f', "x": {DEEP}}}')(c),
     "a list": _write("[]"),
     "no file list": _edit(files=None),
-    "no bm25 files": lambda c: edit_manifest(c, files=_files_without(c, "bm25/")),
+    "no postings files": lambda c: edit_manifest(c, files=_files_without(c, _main_segment(c) + "rows")),
+    "no segments": _edit(segments=None),
+    "a segment with a path for a name": _edit(segments=[{"name": "../x", "kind": "flat", "rows": 10}]),
+    "a segment of another kind than the index": _edit(segments=[{"name": "abc", "kind": "hnsw", "rows": 10}]),
+    "an unknown vector type": _edit(vector_dtype="int4"),
     "no dates file": lambda c: edit_manifest(c, files=_files_without(c, "dates.npy")),
-    "an HNSW index without its graph": _edit(kind="hnsw"),
+    "an HNSW index whose main segment is exact": _edit(kind="hnsw"),
     "an unknown kind": _edit(kind="ivf"),
     "a count in words": _edit(count="ten"),
     "a negative count": _edit(count=-1),
@@ -142,10 +153,10 @@ def test_a_manifest_of_another_format_says_which(hashing_copy, version, message)
 def test_every_file_of_a_build_is_listed_in_its_manifest(hashing_copy):
     folder = current(hashing_copy)
     files = read_manifest(hashing_copy)["files"]
-    edit_manifest(hashing_copy, files=_files_without(hashing_copy, "bm25/indices"))
-    manifest = Manifest.read(folder)  # well formed: it lists other bm25 files
-    with pytest.raises(IndexProblem, match=r"index file .*bm25/indices\.csc\.index\.npy is not in the build's manif"):
-        manifest.check(folder, "hashing:64")
+    (folder / "people.extra").write_text("mine", encoding="utf-8")  # a file no format reads
+    with pytest.raises(IndexProblem, match=r"index file .*people\.extra is not in the build's manifest"):
+        Manifest.read(folder).check(folder, "hashing:64")
+    (folder / "people.extra").unlink()
     edit_manifest(hashing_copy, files=files)
     Manifest.read(folder).check(folder, "hashing:64")
     (folder / "notes.txt").write_text("mine", encoding="utf-8")
@@ -189,9 +200,9 @@ def test_a_deeply_nested_manifest_stops_ask_and_is_repaired_by_index(hashing_cop
         assert run(capfd, *ask)[0] == 0
 
 
-def test_a_manifest_leaving_out_the_bm25_files_is_refused_and_index_rebuilds(hashing_copy, capfd):
-    edit_manifest(hashing_copy, files=_files_without(hashing_copy, "bm25/"))
-    (current(hashing_copy) / "bm25" / "indices.csc.index.npy").write_bytes(b"\x93NUMPY damaged")
+def test_a_manifest_leaving_out_the_postings_files_is_refused_and_index_rebuilds(hashing_copy, capfd):
+    edit_manifest(hashing_copy, files=_files_without(hashing_copy, _main_segment(hashing_copy)))
+    (current(hashing_copy) / _main_segment(hashing_copy) / "rows.npy").write_bytes(b"\x93NUMPY damaged")
     ask = ("ask", "Who met Mao in 1949?", *where(hashing_copy))
     assert_one_line(*run(capfd, *ask), "manifest.json is missing or damaged", FORCE)
     status, out, _ = run(capfd, "index", *where(hashing_copy))

@@ -13,7 +13,7 @@ from index_helpers import truncate
 
 from embeddings.files import file_digest
 from embeddings.model import Embedder, resolve_model
-from embeddings.onnx import OnnxQueryEncoder, cache_dir, export_path, verified
+from embeddings.onnx import OnnxQueryEncoder, cache_dir, export_path, quantized_path, verified
 
 MODEL = "all-MiniLM-L6-v2"
 
@@ -72,10 +72,36 @@ def test_questions_take_the_onnx_path(embedder):
 )
 def test_onnx_vectors_match_the_model(embedder, question):
     fast = embedder.encode_query(question)
-    reference = embedder.encode([question])[0]
+    reference = embedder._torch_encode([question])[0]  # SentenceTransformer.encode
     assert fast.dtype == np.float32 and fast.shape == (embedder.dim,)
     assert np.abs(fast - reference).max() < 1e-4
     assert abs(float(np.linalg.norm(fast)) - 1.0) < 1e-5
+    assert np.abs(embedder.encode([question])[0] - reference).max() < 1e-4  # the build's batch path too
+
+
+TEXTS = [
+    "Report, Kovalev to Stalin · July 6, 1949 · Kovalev relays several requests from the CCP leadership.",
+    "Memorandum of Conversation",
+    "x",
+    "Ünïcødé “quotes” 北京 · 1950",
+    "telegram " * 400,  # cut at the model's 256 tokens, as the model cuts it
+] * 30
+
+
+def test_records_are_encoded_in_batches_on_every_core_as_the_model_encodes_them(embedder):
+    assert embedder.batch_backend == "onnx"
+    batched = embedder.encode(TEXTS)
+    reference = embedder._torch_encode(TEXTS)
+    assert batched.shape == reference.shape == (len(TEXTS), 384) and batched.dtype == np.float32
+    assert np.abs(batched - reference).max() < 1e-5
+
+
+def test_the_int8_model_is_made_once_and_stays_close(embedder, own_cache):
+    shutil.copytree(cache_dir(embedder.cache), cache_dir(own_cache))
+    int8 = Embedder(MODEL, cache=own_cache, encoder="onnx-int8")
+    assert int8.batch_backend == "onnx-int8" and verified(quantized_path(resolve_model(MODEL), own_cache))
+    cosines = (int8.encode(TEXTS[:5]) * embedder.encode(TEXTS[:5])).sum(axis=1)
+    assert cosines.min() > 0.9  # close, not equal: the bench and the evaluation measure what it costs
 
 
 @pytest.mark.slow  # loads the model a second time

@@ -44,6 +44,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample", type=int, help="texts timed for the raw model rate at stand-in sizes (default 500)")
     p.add_argument("--queries", type=int, help="questions timed per size (default 200; quick 20)")
     p.add_argument("--threshold", type=parse_size, help="size above which the index is approximate (default: Config's)")
+    p.add_argument("--index-kind", choices=("auto", "flat", "hnsw", "ivfpq"), default="auto", help="index kind (auto)")
+    p.add_argument("--no-ray", action="store_true", help="skip the build on a local Ray cluster (real-model sizes)")
     p.add_argument("--seed", type=int, default=SEED, help=f"seed of the synthetic collection (default {SEED})")
     p.add_argument("--keep", action="store_true", help="keep the scratch corpora and indexes")
     p.add_argument("--report-only", action="store_true", help="remake the report from the per-size results in OUT")
@@ -114,6 +116,8 @@ def _settings(args: argparse.Namespace, out: Path) -> dict:
         "threshold": args.threshold or (1_000 if args.quick else Config().hnsw_threshold),
         "cache": str((out / "cache").resolve()),
         "quick": bool(args.quick),
+        "index_kind": args.index_kind,
+        "ray": not args.no_ray,
     }
 
 

@@ -13,7 +13,6 @@ figures to ROLE-result.json beside the spec.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archive_qa.bench import synthetic
+from archive_qa.bench import encoding, synthetic
 from archive_qa.bench.measure import (
     TimedEmbedder,
     clock,
@@ -36,16 +35,18 @@ from archive_qa.bench.measure import (
     rss,
 )
 from archive_qa.evaluation.jsonl import read_rows
-from embeddings.vectors import VectorIndex, choose_kind
+from embeddings.hashing import is_hashing
+from embeddings.vectors import SEGMENT_FILE, VectorIndex, choose_kind
 from qa.assistant import Assistant
 from qa.build import default_embedder, embedded_text
 from qa.config import Config
 from qa.dates import find_date_range
 from qa.index import CANDIDATES, ArchiveIndex, DateFilter, Query, current_build
-from qa.manifest import VECTORS, Manifest
+from qa.manifest import SEGMENTS, Manifest
 from qa.records import Record, parse_date
 
 RECALL_K = 10
+RAY_TEXTS = 4000  # texts the Ray engine's throughput is measured on (its start-up amortised as in a large build)
 EF_SWEEP = (64, 128, 256, 512, 768)
 WARM_UP_QUESTIONS = 5
 QUESTIONS_FILE = "questions.jsonl"
@@ -59,7 +60,7 @@ def bench_config(spec: dict) -> Config:
         index=work / "index",
         model=spec["model"],
         hnsw_threshold=spec["threshold"],
-        index_kind="auto",
+        index_kind=spec.get("index_kind", "auto"),
         cache=Path(spec["cache"]),
     )
 
@@ -76,7 +77,8 @@ def read_questions(spec: dict) -> list[dict]:
 
 
 def build_step(spec: dict) -> dict:
-    """Write the corpus, build, rebuild unchanged and 1% changed; then time vector search alone."""
+    """Write the corpus, build, rebuild unchanged and 1% changed; then time vector search alone. With the real
+    model, also compare the encoders' retrieval quality and build the same corpus on a local Ray cluster."""
     config = bench_config(spec)
     shutil.rmtree(config.index_dir, ignore_errors=True)
     result: dict = {"size": spec["n"], "label": spec["label"], "threshold": spec["threshold"]}
@@ -88,9 +90,15 @@ def build_step(spec: dict) -> dict:
     builds = Builds(spec, config, model)
     result["vectors"] = "model" if builds.real else "stand-in"
     result["raw_model"] = builds.raw_figures()
+    result["encoders"] = builds.rates
     result["build"] = builds.first()
-    result["raw_model"] = builds.raw_figures()  # with the real model, a second pass after the build counts too
     result.update(index_files(config))
+    if builds.real and builds.vectors:
+        ids = [r.id for r in records_at(spec["seed"], range(spec["n"]))]
+        result["retrieval_quality"] = encoding.retrieval_quality(config, builds.vectors, ids, read_questions(spec))
+    if builds.real and spec.get("ray", True):
+        texts = [embedded_text(r) for r in records_at(spec["seed"], range(spec.get("ray_texts", RAY_TEXTS)))]
+        result["ray"] = encoding.ray_build(config, Path(spec["work"]), result["build"]["seconds"], texts)
     result["unchanged"] = builds.build("unchanged rebuild")
     result["changed_1pct"] = builds.changed()
     result["index_only"] = index_only(spec, config, builds.inner, result["kind"])
@@ -124,20 +132,13 @@ def records_at(seed: int, positions) -> list[Record]:
     return out
 
 
-def raw_encoder(model) -> Callable[[list[str]], object]:
-    """The model's bare encode: SentenceTransformer.encode for a real model (loaded by then), else its own."""
-    bare = getattr(model, "_model", None)
-    if bare is None:
-        return model.encode
-    return lambda texts: bare.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
-
-
 class Builds:
-    """The builds of one size, timed against the raw model rate on the same texts.
+    """The builds of one size, timed against the bare model's rate on the same texts.
 
-    With the real model every record's text is timed raw; at stand-in sizes an even sample of them. The
-    fastest raw pass counts (so build ÷ raw is not flattered): two passes before the build at stand-in
-    sizes, one before and one after it with the real model.
+    With the real model every record's text is timed; at stand-in sizes an even sample of them. The bare
+    `SentenceTransformer.encode` ("torch", the raw rate), the build's encoder and the others are timed on the
+    same texts, passes interleaved (encoding.encoder_rates). At stand-in sizes a build is projected: its
+    measured time less the stand-in encoding, plus its texts at the build encoder's measured rate.
     """
 
     def __init__(self, spec: dict, config: Config, model) -> None:
@@ -147,25 +148,24 @@ class Builds:
         step = 1 if self.real else max(1, self.n // spec["sample"])
         texts = [embedded_text(r) for r in records_at(self.seed, range(0, self.n, step))]
         self.sample = texts[: self.n if self.real else spec["sample"]]
-        model.encode(self.sample[:32])  # warm-up
-        self.encode_raw = raw_encoder(model)
-        self.raw_seconds = math.inf
-        for _ in range(1 if self.real else 2):
-            self.raw_pass()
+        self.vectors: dict[str, np.ndarray] = {}
+        if is_hashing(model.name):  # the model-free embedder: one rate, its own
+            _, seconds = clock(model.encode, self.sample)
+            rate = {
+                "texts": len(self.sample),
+                "seconds": round(seconds, 3),
+                "rate": round(len(self.sample) / seconds, 1),
+            }
+            self.rates = {"torch": rate, config.encoder: rate}
+        else:
+            self.rates, self.vectors = encoding.encoder_rates(config, self.sample)
+        self.raw_rate = self.rates["torch"]["rate"]
+        self.encoder_rate = self.rates[config.encoder]["rate"]
         self.inner = model if self.real else synthetic.StandInEmbedder.from_model(model, Path(spec["cache"]))
         self.timed = TimedEmbedder(self.inner)
 
-    def raw_pass(self) -> None:
-        _, seconds = clock(self.encode_raw, self.sample)
-        log(f"raw model: {len(self.sample)} texts in {seconds:.1f}s = {len(self.sample) / seconds:.1f}/s")
-        self.raw_seconds = min(self.raw_seconds, seconds)
-
-    @property
-    def raw_rate(self) -> float:
-        return len(self.sample) / self.raw_seconds
-
     def raw_figures(self) -> dict:
-        return {"texts": len(self.sample), "seconds": round(self.raw_seconds, 2), "rate": round(self.raw_rate, 1)}
+        return dict(self.rates["torch"])
 
     def build(self, name: str) -> dict:
         """One `ArchiveIndex.build`: its time, split into encoding and the rest, and what it encoded and reused."""
@@ -179,16 +179,14 @@ class Builds:
             "other_s": round(seconds - self.timed.seconds, 3),
             "up_to_date": report.up_to_date,
         }
-        if not self.real:  # the same build if the real model had encoded the texts it encoded
-            step["projected_s"] = round(step["other_s"] + report.embedded / self.raw_rate, 1)
+        if not self.real:  # the same build if the build's encoder had encoded the texts it encoded
+            step["projected_s"] = round(step["other_s"] + self.timed.texts / self.encoder_rate, 1)
         log(f"{name}: {step}")
         return step
 
     def first(self) -> dict:
-        """The first build, with its rates: records a second, and against the raw model's rate."""
+        """The first build, with its rates: records a second, and against the bare model's rate."""
         first = self.build("build")
-        if self.real:
-            self.raw_pass()
         measured = first["seconds"] if self.real else first["projected_s"]
         first["rate"] = round(self.n / first["seconds"], 1)
         first["model_rate"] = round(self.n / measured, 1)
@@ -206,33 +204,36 @@ class Builds:
 
 
 def index_files(config: Config) -> dict:
-    """The built index's kind and its size on disk (all files, and the vectors alone)."""
+    """The built index's kind, vector type and segments, and its size on disk (all files, and the vectors alone)."""
     folder = current_build(config.index_dir)
+    manifest = Manifest.read(folder)
+    vectors = sum((folder / SEGMENTS / s["name"] / SEGMENT_FILE).stat().st_size for s in manifest.segments)
     return {
-        "kind": Manifest.read(folder).kind,
+        "kind": manifest.kind,
+        "vector_dtype": manifest.vector_dtype,
+        "segments": manifest.segments,
         "disk_mb": disk_mb(folder),
-        "vectors_mb": round((folder / VECTORS).stat().st_size / 2**20, 1),
+        "vectors_mb": round(vectors / 2**20, 1),
     }
 
 
 def index_only(spec: dict, config: Config, embedder, kind: str) -> dict:
     """Vector search alone on the stored vectors: exact (flat) and approximate, latency and Recall@10."""
-    folder = current_build(config.index_dir)
-    vectors = np.load(folder / VECTORS, mmap_mode="r")
+    served = ArchiveIndex.load(config, check_stale=False)
     queries = embedder.encode([q["question"] for q in read_questions(spec)][: spec["queries"]])
-    truth = exact_top(vectors, queries, RECALL_K)
+    truth = exact_top(served.vectors, queries, RECALL_K)
     out: dict = {"queries": len(queries), "query_vectors": "same embedder as the index"}
     for name in ("flat", kind if kind != "flat" else choose_kind("auto", 2, 1)):
-        if name == kind and kind != "flat":  # the served approximate index, as built
-            index, built = clock(VectorIndex.load, folder, kind, vectors)
+        if name == kind and kind != "flat":  # the served approximate index, as built (its segments)
+            index, built = served.vector_index, 0.0
         else:
-            index, built = clock(VectorIndex.build, np.asarray(vectors), name)
+            index, built = clock(VectorIndex.build, np.asarray(served.vectors), name)
         out[name] = search_alone(index, built, queries, truth)
         log(f"index only, {name}: {out[name]}")
     return out
 
 
-def search_alone(index: VectorIndex, built_s: float, queries, truth) -> dict:
+def search_alone(index, built_s: float, queries, truth) -> dict:
     """One vector index's build (or load) time, search latency and Recall@10 (and an efSearch sweep for HNSW)."""
     times, found = timed_searches(lambda q: index.search(q, RECALL_K)[0], queries)
     out = {
@@ -246,6 +247,12 @@ def search_alone(index: VectorIndex, built_s: float, queries, truth) -> dict:
     return out
 
 
+def _graphs(index) -> list:
+    """The HNSW graphs of an index: a segment's own, or those of each segment of a served index."""
+    parts = [segment for segment, _ in index.parts] if hasattr(index, "parts") else [index]
+    return [segment.index.hnsw for segment in parts if segment.kind == "hnsw"]
+
+
 def timed_searches(search: Callable, queries) -> tuple[list[float], list[np.ndarray]]:
     """Each query searched once: the milliseconds each took, and the positions found (padded to RECALL_K)."""
     times, found = [], []
@@ -256,18 +263,20 @@ def timed_searches(search: Callable, queries) -> tuple[list[float], list[np.ndar
     return times, found
 
 
-def ef_sweep(index: VectorIndex, queries, truth) -> dict:
+def ef_sweep(index, queries, truth) -> dict:
     """Recall@10 and latency of an HNSW index at other efSearch values (for tuning; the served value is kept)."""
-    hnsw = index.index.hnsw
-    served = int(hnsw.efSearch)
+    graphs = _graphs(index)
+    served = int(graphs[0].efSearch)
     out = {}
     try:
         for ef in EF_SWEEP:
-            hnsw.efSearch = ef
-            times, found = timed_searches(lambda q: index.index.search(q.reshape(1, -1), RECALL_K)[1][0], queries)
+            for graph in graphs:
+                graph.efSearch = ef
+            times, found = timed_searches(lambda q: index.search(q, RECALL_K)[0], queries)
             out[str(ef)] = {"recall_at_10": recall(np.asarray(found), truth), "p95_ms": percentiles(times)["p95"]}
     finally:
-        hnsw.efSearch = served
+        for graph in graphs:
+            graph.efSearch = served
     return out
 
 

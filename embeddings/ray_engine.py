@@ -1,0 +1,104 @@
+"""Encoding on a Ray cluster (`archive-qa index --engine ray`): the texts as a Ray Data dataset, encoded in
+batches by a pool of actors, one a CPU of the cluster, each holding the model.
+
+`ray.init()` starts a local cluster unless RAY_ADDRESS (or the address given) names one to join, so the same
+command runs on a laptop and on a cluster of many nodes. Only the encoding runs there: the vectors come back
+to this process, which writes the build as the local path does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from embeddings.errors import RAY_INSTALL, EngineError
+
+BATCH = 256  # texts an actor encodes at a time (the encoder sorts them into batches of similar length)
+BLOCK = 1024  # texts a block of the dataset holds: blocks are what the actors share out
+Progress = Callable[[int, int], None]
+
+
+def import_ray():
+    """The `ray` module with its data library, or EngineError saying how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the data library is part of the extra
+    except ImportError:
+        raise EngineError("--engine ray needs Ray, which is not installed", RAY_INSTALL) from None
+    return ray
+
+
+def connect(address: str | None = None):
+    """Join the cluster at `address` (else RAY_ADDRESS), or start a local one; quiet, once per process."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        try:
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                ignore_reinit_error=True,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = address or "RAY_ADDRESS"
+            raise EngineError(f"cannot start or join the Ray cluster ({where}): {str(exc).splitlines()[0]}") from None
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # not its notes on progress bars and block counts
+    return ray
+
+
+class _Encoder:
+    """A Ray actor's encoder: the model, made once by the factory, on the actor's one CPU."""
+
+    def __init__(self, make_embedder: Callable[[], object]) -> None:
+        self.embedder = make_embedder()
+        if hasattr(self.embedder, "threads"):
+            self.embedder.threads = 1  # one actor a CPU: its work on one thread
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vectors = self.embedder.encode([str(t) for t in batch["text"]])
+        return {"row": batch["row"], "vector": np.asarray(vectors, dtype=np.float32)}
+
+
+def workers(ray) -> int:
+    """How many actors encode: one a CPU of the cluster."""
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def encode_on_ray(
+    texts: list[str],
+    make_embedder: Callable[[], object],
+    *,
+    address: str | None = None,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Normalised float32 vectors of the texts, in order, encoded by actors of the Ray cluster."""
+    ray = connect(address)
+    import pyarrow as pa
+
+    table = pa.table({"row": np.arange(len(texts), dtype=np.int64), "text": pa.array(texts, type=pa.string())})
+    blocks = [table.slice(start, BLOCK) for start in range(0, len(texts), BLOCK)]  # one block keeps one actor busy
+    pool = ray.data.ActorPoolStrategy(size=min(workers(ray), len(blocks)))
+    encoded = ray.data.from_arrow(blocks).map_batches(
+        _Encoder,
+        fn_constructor_args=(make_embedder,),
+        batch_size=BATCH,
+        batch_format="numpy",
+        compute=pool,
+        num_cpus=1,
+    )
+    out: np.ndarray | None = None
+    done = 0
+    for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
+        if out is None:
+            out = np.zeros((len(texts), batch["vector"].shape[1]), dtype=np.float32)
+        out[batch["row"]] = batch["vector"]
+        done += len(batch["row"])
+        if progress is not None:
+            progress(done, len(texts))
+    return out if out is not None else np.zeros((0, 0), dtype=np.float32)

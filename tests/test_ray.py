@@ -1,0 +1,68 @@
+"""`archive-qa index --engine ray`: the encoding as a Ray Data pipeline on a local cluster (2 CPUs), writing the
+same build as the local path; and one line saying how to install Ray when it is missing.
+
+Starting the local cluster takes several seconds, so one module-wide build on the shipped corpus (the model-free
+embedder) serves the comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from index_helpers import Factory, assert_one_line, read_manifest, run, where
+
+from embeddings.hashing import HashingEmbedder
+from qa.config import Config
+from qa.index import ArchiveIndex
+
+ray = pytest.importorskip("ray", reason="Ray is part of the dev extra: pip install -e '.[dev]'")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Data's own, about its settings
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local two-CPU cluster for this module, shut down after it."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def _counts(report) -> tuple[int, int, int, int]:
+    return report.count, report.embedded, report.reused, report.removed
+
+
+def test_the_ray_engine_writes_the_build_the_local_path_writes(ray_cluster, hashing_copy, tmp_path):
+    on_ray = replace(hashing_copy, index=tmp_path / "ray", engine="ray")
+    local = replace(hashing_copy, index=tmp_path / "local")
+    assert _counts(ArchiveIndex.build(on_ray, embedder=HashingEmbedder())) == (10, 10, 0, 0)
+    ArchiveIndex.build(local, embedder=HashingEmbedder())
+    a, b = ArchiveIndex.load(on_ray), ArchiveIndex.load(local)
+    assert list(a.records) == list(b.records)
+    np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
+    assert read_manifest(on_ray)["segments"][0]["rows"] == 10
+    # incremental as the local path: a new record is the only text the cluster encodes
+    row = {"title": "A telegram from Kovalev to Filippov", "date": "1949-05-02"}
+    (hashing_copy.corpus / "extra.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    assert _counts(ArchiveIndex.build(on_ray, embedder_factory=Factory(HashingEmbedder()))) == (11, 1, 10, 0)
+    assert _counts(ArchiveIndex.build(local, embedder=HashingEmbedder())) == (11, 1, 10, 0)
+    a, b = ArchiveIndex.load(on_ray), ArchiveIndex.load(local)
+    assert [r.id for r in a.records] == [r.id for r in b.records]
+    np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
+
+
+def test_the_engine_flag_on_the_command_line(ray_cluster, hashing_copy, tmp_path, capfd):
+    config = replace(hashing_copy, index=tmp_path / "cli")
+    status, out, _ = run(capfd, "index", *where(config), "--engine", "ray")
+    assert status == 0 and out.startswith("index built: 10 records (10 embedded, 0 reused, 0 removed)")
+    assert ArchiveIndex.load(config).count == 10
+
+
+def test_without_ray_the_flag_says_how_to_install_it(hashing_copy, monkeypatch, capfd):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed
+    status, out, err = run(capfd, "index", *where(hashing_copy), "--engine", "ray")
+    assert_one_line(status, out, err, "--engine ray needs Ray, which is not installed", "pip install 'archive-qa[ray]'")
+    assert Config.from_env({"ARCHIVE_QA_ENGINE": "ray"}).engine == "ray"
