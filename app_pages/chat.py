@@ -67,8 +67,11 @@ def save_turns(config: Config) -> None:
         if not (state.conversation and store.add_turn(state.conversation, data)):
             state.conversation = store.create(turn["answer"].question, common.signed_in_user() or "")
             store.add_turn(state.conversation, data)
-            st.query_params[LINK] = state.conversation
+        # Marked before any Streamlit call: a call can end the run (a rerun was asked for), and a turn saved but
+        # not marked would be saved again by the next run.
         turn["saved"] = True
+    if state.conversation and st.query_params.get(LINK) != state.conversation:
+        st.query_params[LINK] = state.conversation
 
 
 def load_turns(config: Config, cid: str) -> list[dict] | None:

@@ -186,7 +186,10 @@ class Assistant:
             question = _SURROGATE.sub("\ufffd", question)  # a lone surrogate (broken input) cannot be encoded
         if error:
             return Answer(question, question, error=error, abstained=True, mode=mode)
-        resolved = resolve_follow_up(question, history, self.index.analyzer, self.index.people)
+        # The history may hold broken text too (an API caller's): the question read with it is cleaned as well.
+        resolved = _SURROGATE.sub(
+            "\ufffd", resolve_follow_up(question, history, self.index.analyzer, self.index.people)
+        )
         reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters or Filters())
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -360,13 +363,25 @@ class Assistant:
 
     # ------------------------------------------------------------------------------------------ composition
 
-    def _compose(self, answer: Answer, reading: Reading, query: Query, ranking: list[Hit], k: int, mode: str,
-                 date_filter: DateFilter | None, mask: np.ndarray | None) -> None:
+    def _compose(
+        self,
+        answer: Answer,
+        reading: Reading,
+        query: Query,
+        ranking: list[Hit],
+        k: int,
+        mode: str,
+        date_filter: DateFilter | None,
+        mask: np.ndarray | None,
+    ) -> None:
         """Compose the answer in the question's form (qa/compose.py); abstain when nothing fits."""
-        strength = lambda hit: _strength(hit, mode)  # noqa: E731
-        lookup = lambda: self.composer.lookup(  # noqa: E731
-            answer, *_dated_first(self.index, ranking[:k], date_filter), query.tokens, strength
-        )
+
+        def strength(hit: Hit) -> float:
+            return _strength(hit, mode)
+
+        def lookup() -> None:
+            self.composer.lookup(answer, *_dated_first(self.index, ranking[:k], date_filter), query.tokens, strength)
+
         if reading.form == "who":
             self._who(answer, reading)
         elif reading.form in ("list", "period"):
@@ -401,8 +416,7 @@ class Assistant:
         names = [index.people.named(keys[0])] if len(keys) == 1 else []
         candidates, _ = index.lexical.search(tokens, LIST_DEPTH)
         positions |= {
-            int(p) for p in candidates
-            if index.coverage(tokens, with_names(index.record_tokens(int(p)), names)) >= 1.0
+            int(p) for p in candidates if index.coverage(tokens, with_names(index.record_tokens(int(p)), names)) >= 1.0
         }
         ordered = date_order(index, sorted(positions))[:LIST_LIMIT]
         if not ordered:
