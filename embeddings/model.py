@@ -146,6 +146,13 @@ class Embedder:
                 self._batch_encoder = opened or False
             return self._batch_encoder or None
 
+    def release(self) -> None:
+        """Stop the batch encoder's worker processes (a build calls this when it has encoded; they start again
+        when needed)."""
+        with self._lock:
+            if self._batch_encoder:
+                self._batch_encoder.close()
+
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Normalised float32 vectors, one row a text."""
         if not texts:

@@ -309,12 +309,14 @@ class OnnxBatchEncoder:
         return out
 
     def _workers(self):
-        """The pool of worker processes, started on first need (fresh interpreters: nothing inherited)."""
+        """The pool of worker processes, started on first need. They are forked: a spawned process would import
+        the program's main module again, which a script without a `__main__` guard does not survive; a forked
+        one runs only onnxruntime and tokenizers (without threads) from a clean start."""
         if self._pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            context = multiprocessing.get_context("spawn")
+            context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(self.workers, context, _start_worker, self._setup)
         return self._pool
 

@@ -21,6 +21,9 @@ def settle_ids(candidates: list[Record], sink: Sink) -> list[Record]:
         groups.setdefault(f"hash\x1f{base}" if rec.id == base else f"id\x1f{rec.id}", []).append(i)
     kept: dict[int, Record] = {}
     for key, members in groups.items():
+        if len(members) == 1:  # a record alone in its group keeps its id (the common case, quickly; issue 16)
+            kept[members[0]] = candidates[members[0]]
+            continue
         settle = _settle_explicit if key.startswith("id\x1f") else _settle_hashed
         kept.update(settle({i: candidates[i] for i in members}, sink))
     return [kept[i] for i in sorted(kept)]

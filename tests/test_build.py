@@ -37,6 +37,7 @@ from index_helpers import (
 from embeddings.hashing import HashingEmbedder
 from embeddings.model import text_key
 from embeddings.vectors import SEGMENT_FILE
+from qa import build as build_module
 from qa import corpus as corpus_module
 from qa.build import Lock, embedded_text
 from qa.config import Config
@@ -556,6 +557,16 @@ def _full_disk(config: Config, stack: ExitStack, tmp_path: Path) -> Config:
     return config
 
 
+def _full_disk_for_records(config: Config, stack: ExitStack, tmp_path: Path) -> Config:
+    (config.corpus / "extra.jsonl").write_text('{"title": "A new telegram"}\n', encoding="utf-8")
+
+    def full(folder, *args) -> None:  # written by a forked process: its error comes back in one line
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / RECORDS))
+
+    stack.enter_context(pytest.MonkeyPatch.context()).setattr(build_module, "write_records", full)
+    return config
+
+
 INDEX_ERRORS = {
     "another build running": (_hold_lock, "another `archive-qa index` is building this index"),
     "no records": (_empty_corpus, "no records in"),
@@ -563,6 +574,7 @@ INDEX_ERRORS = {
     "a missing alias file": (_missing_alias_file, "missing.tsv: cannot read alias file"),
     "a missing model folder": (_missing_model_folder, "no-such-model' does not exist: choose an existing"),
     "a full disk": (_full_disk, "cannot write the index in"),
+    "a full disk for the records": (_full_disk_for_records, "No space left on device"),
 }
 
 
