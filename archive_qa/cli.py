@@ -150,7 +150,7 @@ def add_index(sub: argparse._SubParsersAction) -> None:
     settings = Config.settings()
     p.add_argument("--index-kind", choices=INDEX_KINDS, help=settings["index_kind"].help)
     p.add_argument("--vector-dtype", choices=VECTOR_DTYPES, help=settings["vector_dtype"].help)
-    p.add_argument("--encoder", choices=ENCODERS, help=f"{settings['encoder'].help} (default onnx)")
+    p.add_argument("--encoder", choices=ENCODERS, help=settings["encoder"].help)
     p.add_argument("--engine", choices=ENGINES, help=f"{settings['engine'].help}; ray needs `{RAY_INSTALL}`")
     p.add_argument("--ray-address", metavar="ADDRESS", help=settings["ray_address"].help)
     p.set_defaults(func=cmd_index, search_threads=0)

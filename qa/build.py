@@ -465,6 +465,9 @@ def build(
     started = time.perf_counter()
     if embedder is not None and not same_model(embedder.name, config.model):
         raise ValueError(f"the embedder is model {embedder.name!r} but the configuration names {config.model!r}")
+    encoder = getattr(embedder, "encoder", config.encoder)
+    if vector_model(config.model, encoder) != vector_model(config.model, config.encoder):
+        raise ValueError(f"the embedder encodes with {encoder!r} but the configuration names {config.encoder!r}")
     step = on_step or (lambda name: None)
     index_dir = config.index_dir
     claim(index_dir)

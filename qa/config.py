@@ -156,7 +156,7 @@ class Config:
     aliases: Path | None = _setting(None, "ALIASES", _path, "an extra alias file (TSV) added to the shipped one")
     query_backend: str = _setting("onnx", "QUERY_BACKEND", str, "runtime encoding questions", _one_of(QUERY_BACKENDS))
     encoder: str = _setting(
-        "onnx", "ENCODER", str, "runtime encoding the index's records (onnx: all cores; onnx-int8; torch)",
+        "onnx-int8", "ENCODER", str, "runtime encoding the index's records: onnx-int8 (all cores), onnx, torch",
         _one_of(ENCODERS),
     )
     engine: str = _setting(

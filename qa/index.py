@@ -7,7 +7,10 @@ by meaning (dense), by words (bm25) or both (hybrid, fused by reciprocal rank), 
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.model import same_model
-from embeddings.vectors import Segments, VectorView
+from embeddings.vectors import Segments, VectorView, same_threads
 from qa import build as builder
 from qa.config import MODES, Config
 from qa.errors import AliasError, IndexProblem
@@ -29,6 +32,18 @@ CANDIDATES = 50
 # Under a date range, an undated record may be from any time: it is kept, but ranked after dated matches.
 UNDATED_WEIGHT = 0.5
 LOAD_ATTEMPTS = 3
+_SEARCH_THREADS: list[ThreadPoolExecutor] = []  # dense searches of hybrid questions, beside the lexical one
+_SEARCH_THREADS_LOCK = threading.Lock()
+
+
+def _search_threads() -> ThreadPoolExecutor:
+    """The threads dense searches run on (one a core, shared by every index and question), made on first use with
+    the FAISS thread count of the thread that made them."""
+    with _SEARCH_THREADS_LOCK:
+        if not _SEARCH_THREADS:
+            threads = ThreadPoolExecutor(os.cpu_count() or 1, "dense-search", initializer=same_threads())
+            _SEARCH_THREADS.append(threads)
+    return _SEARCH_THREADS[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +54,25 @@ class DateFilter:
     end: int | None = None
     keep_undated: bool = True
 
-    def mask(self, dates: np.ndarray) -> np.ndarray:
-        """A boolean mask over records from their (start, end) date rows; 0 means undated."""
-        starts, ends = dates[:, 0], dates[:, 1]
-        undated = starts == 0
-        ok = ~undated
+    def mask(self, dates: np.ndarray | DateColumns) -> np.ndarray:
+        """A boolean mask over records from their (start, end) date rows (or those as columns); 0 is undated."""
+        columns = dates if isinstance(dates, DateColumns) else DateColumns(dates)
+        ok = ~columns.undated
         if self.start is not None:
-            ok &= ends >= self.start
+            ok &= columns.ends >= self.start
         if self.end is not None:
-            ok &= starts <= self.end
-        return ok | undated if self.keep_undated else ok
+            ok &= columns.starts <= self.end
+        return ok | columns.undated if self.keep_undated else ok
+
+
+class DateColumns:
+    """Records' first and last days as two arrays in memory, and which are undated: a date filter over a million
+    records in 2 ms (on the stored rows, twice that)."""
+
+    def __init__(self, dates: np.ndarray) -> None:
+        self.starts = np.ascontiguousarray(dates[:, 0])
+        self.ends = np.ascontiguousarray(dates[:, 1])
+        self.undated = self.starts == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +106,7 @@ class ArchiveIndex:
         self.config = config
         self.records = RecordStore(folder, count)
         self.dates = np.load(folder / DATES, mmap_mode="r")
+        self._date_columns = DateColumns(self.dates)
         self.segments = load_segments(folder, manifest)
         self.vector_index = Segments([(s.vectors, s.positions) for s in self.segments], count, manifest.dim)
         self.vectors = VectorView(self.vector_index)
@@ -196,17 +221,12 @@ class ArchiveIndex:
         """The best k records, best first; every mode's score is reciprocal-rank fused (one list for one mode)."""
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
-        allowed = date_filter.mask(self.dates) if date_filter else None
+        allowed = date_filter.mask(self._date_columns) if date_filter else None
         if mask is not None:  # issue 13: a record mask (people filters) narrows the search like dates
             allowed = mask if allowed is None else allowed & mask
         if allowed is not None and not allowed.any():
             return []
-        depth = max(CANDIDATES, k)
-        ranked: list[np.ndarray] = []
-        if mode in ("dense", "hybrid") and query.vector is not None:
-            ranked.append(self.vector_index.search(query.vector, depth, allowed)[0])
-        if mode in ("bm25", "hybrid"):
-            ranked.append(self.lexical.search(query.tokens, depth, allowed)[0])
+        ranked = self._rankings(query, max(CANDIDATES, k), mode, allowed)
         fused: dict[int, float] = {}
         for positions in ranked:
             for rank, position in enumerate(positions.tolist()):
@@ -217,6 +237,20 @@ class ArchiveIndex:
                     fused[position] *= UNDATED_WEIGHT
         best = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         return self._hits(best, fused, query)
+
+    def _rankings(self, query: Query, depth: int, mode: str, allowed: np.ndarray | None) -> list[np.ndarray]:
+        """The positions each search of the mode ranks best, dense first. In hybrid mode the dense search runs
+        on another thread while this one ranks by words (FAISS releases the GIL): a question waits for the
+        slower of the two, not for both."""
+        dense = mode in ("dense", "hybrid") and query.vector is not None
+        words = mode in ("bm25", "hybrid")
+        if dense and words:
+            future = _search_threads().submit(self.vector_index.search, query.vector, depth, allowed)
+            lexical = self.lexical.search(query.tokens, depth, allowed)[0]
+            return [future.result()[0], lexical]
+        if dense:
+            return [self.vector_index.search(query.vector, depth, allowed)[0]]
+        return [self.lexical.search(query.tokens, depth, allowed)[0]] if words else []
 
     def _hits(self, best: list[int], fused: dict[int, float], query: Query) -> list[Hit]:
         if not best:

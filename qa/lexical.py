@@ -173,23 +173,35 @@ class Postings:
 
 
 class _Part:
-    """A segment's postings as searched: its rows' positions, its terms' live document frequencies, and each
-    posting's BM25 term-frequency weight, tf / (tf + k1 (1 - b + b len / mean len)), computed once per load for
-    the collection's mean length (4 bytes a posting in memory; a question then adds slices of it)."""
+    """A segment's postings as searched: its rows' positions, its terms' live document frequencies, each row's
+    BM25 length norm k1 (1 - b + b len / mean len) for the collection's mean length, and, for a segment of up
+    to WEIGHTS_IN_MEMORY postings, each posting's term-frequency weight tf / (tf + norm), computed once per
+    load (4 bytes a posting in memory; a question then adds slices of it). A larger segment's weights are
+    computed as questions need them, from its memory-mapped postings."""
 
     CHUNK = 1 << 22
+    WEIGHTS_IN_MEMORY = 120_000_000
 
     def __init__(self, postings: Postings, positions: np.ndarray, df: np.ndarray, norms: np.ndarray) -> None:
-        self.postings, self.positions, self.df = postings, positions, df
-        self.weights = np.empty(len(postings.rows), dtype=np.float32)
-        for start in range(0, len(self.weights), self.CHUNK):
-            rows = np.asarray(postings.rows[start : start + self.CHUNK])
-            tf = np.asarray(postings.tfs[start : start + self.CHUNK], dtype=np.float32)
-            self.weights[start : start + len(rows)] = tf / (tf + norms[rows])
+        self.postings, self.positions, self.df, self.norms = postings, positions, df, norms
+        self.weights = self._weights(0, len(postings.rows)) if len(postings.rows) <= self.WEIGHTS_IN_MEMORY else None
         live = positions >= 0
         # A row whose position is its own number (a segment merged in position order) needs no look-up.
         self.same_numbers = bool(np.array_equal(positions[live], np.flatnonzero(live)))
         self.live = None if live.all() else live
+
+    def _weights(self, start: int, end: int) -> np.ndarray:
+        """The term-frequency weights of postings start to end (in chunks: no large temporary arrays)."""
+        out = np.empty(end - start, dtype=np.float32)
+        for at in range(start, end, self.CHUNK):
+            stop = min(end, at + self.CHUNK)
+            tf = np.asarray(self.postings.tfs[at:stop], dtype=np.float32)
+            out[at - start : stop - start] = tf / (tf + self.norms[np.asarray(self.postings.rows[at:stop])])
+        return out
+
+    def weights_of(self, start: int, end: int) -> np.ndarray:
+        """One term's postings' weights."""
+        return self.weights[start:end] if self.weights is not None else self._weights(start, end)
 
     def found(self, rows: np.ndarray, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         """The positions of these rows, and which of them count (None: all): live, and allowed if asked."""
@@ -253,7 +265,11 @@ class LexicalIndex:
             if df:
                 for part in self.parts:
                     self._score(token, np.float32(times * self._idf(df)), part, scores, allowed)
-        top = _best(scores, k)
+        if allowed is not None and np.count_nonzero(allowed) < len(allowed) // 4:  # ranked among the allowed only
+            within = np.flatnonzero(allowed)
+            top = within[_best(scores[within], k)]
+        else:
+            top = _best(scores, k)
         return top, scores[top]
 
     @staticmethod
@@ -264,7 +280,7 @@ class LexicalIndex:
             return
         start, end = int(part.postings.indptr[term]), int(part.postings.indptr[term + 1])
         found, keep = part.found(np.asarray(part.postings.rows[start:end]), allowed)
-        added = weight * part.weights[start:end]
+        added = weight * part.weights_of(start, end)
         if keep is None:
             np.add.at(scores, found, added)
         else:

@@ -15,6 +15,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -143,6 +144,10 @@ def test_what_is_embedded_for_a_record():
 def test_the_embedder_given_must_be_the_configured_model(hashing_copy):
     with pytest.raises(ValueError, match="the embedder is model 'hashing:32'"):
         ArchiveIndex.build(hashing_copy, embedder=HashingEmbedder("hashing:32"))
+    model = replace(hashing_copy, model="all-MiniLM-L6-v2")  # the int8 graph's vectors are kept apart: no mixing
+    float32 = SimpleNamespace(name="all-MiniLM-L6-v2", encoder="onnx", dim=384)
+    with pytest.raises(ValueError, match="encodes with 'onnx' but the configuration names 'onnx-int8'"):
+        ArchiveIndex.build(model, embedder=float32)
 
 
 # ---------------------------------------------------------------------------------------------- incremental

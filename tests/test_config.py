@@ -22,7 +22,7 @@ GOOD = {
     "hnsw_threshold": ("1000", 1000),
     "aliases": ("extra.tsv", Path("extra.tsv")),
     "query_backend": ("torch", "torch"),
-    "encoder": ("onnx-int8", "onnx-int8"),
+    "encoder": ("onnx", "onnx"),
     "engine": ("ray", "ray"),
     "ray_address": ("10.0.0.5:6379", "10.0.0.5:6379"),
     "cache": ("/tmp/qa-cache", Path("/tmp/qa-cache")),

@@ -160,3 +160,15 @@ def test_the_best_scores_are_found_exactly_even_among_many_ties(k):
         positive = np.flatnonzero(scores > 0)
         expected = positive[np.lexsort((positive, -scores[positive]))][:k]
         assert _best(scores, k).tolist() == expected.tolist()
+
+
+def test_a_segment_too_large_for_its_weights_in_memory_scores_the_same(bm25, analyzer, monkeypatch):
+    from qa import lexical
+
+    monkeypatch.setattr(lexical._Part, "WEIGHTS_IN_MEMORY", 0)  # every segment computes its weights per question
+    lazy = LexicalIndex.build([analyzer.tokens(d) for d in DOCS])
+    assert lazy.parts[0].weights is None
+    for question in ("the Soviet loan", "harvest in Manchuria", "loan loan"):
+        tokens = analyzer.tokens(question)
+        for got, expected in zip(lazy.search(tokens, 5), bm25.search(tokens, 5), strict=True):
+            np.testing.assert_allclose(got, expected)

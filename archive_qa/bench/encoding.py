@@ -17,12 +17,13 @@ import numpy as np
 from archive_qa.bench.measure import clock, exact_top
 from archive_qa.evaluation.metrics import ndcg_at_k, recall_at_k
 from embeddings.model import Embedder
+from embeddings.onnx import OnnxBatchEncoder
 from qa.build import default_embedder
 from qa.config import Config
 from qa.index import ArchiveIndex
 
 ENCODERS = ("torch", "onnx", "onnx-int8")
-PASSES = 2  # each encoder times the texts this often, interleaved with the others; the fastest pass counts
+PASSES = 3  # each encoder times the texts this often, interleaved with the others; the fastest pass counts
 
 
 def log(message: str) -> None:
@@ -44,8 +45,8 @@ def encoder_rates(config: Config, texts: list[str]) -> tuple[dict, dict[str, np.
     models = embedders(config)
     best = dict.fromkeys(ENCODERS, math.inf)
     vectors: dict[str, np.ndarray] = {}
-    for name in ENCODERS:
-        _encode(models[name], name, texts[:32])  # warm-up (and the export and int8 copy made, if not yet)
+    for name in ENCODERS:  # warm-up: the export and int8 copy made if not yet, the worker processes started
+        _encode(models[name], name, texts[: 4 * OnnxBatchEncoder.BATCH])
     for _ in range(PASSES):
         for name in ENCODERS:
             vectors[name], seconds = clock(_encode, models[name], name, texts)
