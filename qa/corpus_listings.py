@@ -16,7 +16,8 @@ from qa.corpus_furniture import is_furniture
 from qa.corpus_lines import Line, ends_sentence, looks_like_date, looks_like_prose, starts_lower
 from qa.corpus_raw import Raw, Sink
 
-BULLET = re.compile(r"^[•·▪◦‣●■*]\s*")
+BULLET_CHARS = "•·▪◦‣●■*"
+BULLET = re.compile(rf"^[{BULLET_CHARS}]\s*")
 SEPARATORS = frozenset({"-", "–", "—"})
 
 
@@ -32,7 +33,7 @@ class _Entry:
         first = self.date or self.title
         return Raw(
             title=self.title.text, line=first.number, date=self.date.text if self.date else None,
-            date_line=self.date.number if self.date else None, summary=" ".join(s.text for s in self.summary),
+            date_line=self.date.number if self.date else None, summary=" ".join([s.text for s in self.summary]),
             url=url if url is not None else self.title.href, listed_under=listed_under,
         )
 

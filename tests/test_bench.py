@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archive_qa.bench import command, measure, report, synthetic
+from archive_qa.bench import command, measure, reading, report, synthetic
 from qa.answer import split_sentences
 from qa.corpus import load_corpus
 from qa.errors import ArchiveQAError
@@ -259,6 +259,58 @@ def test_report_files_and_plot(tmp_path):
     assert series["hnsw search p95 (index only)"] == [0.44, 0.44]
 
 
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def test_reading_step_reads_both_forms_of_a_small_collection(tmp_path):
+    """The step writes the collection as JSON Lines and as listing text and reads each through the build's reader:
+    every record comes back, and the figures are there (their values are the bench's to judge, not a test's)."""
+    result = reading.reading_step({"n": 250, "label": "250", "seed": 5, "work": str(tmp_path), "repeats": 2})
+    assert (result["size"], result["label"]) == (250, "250") and len(result["load_average"]) == 3
+    assert len(list((tmp_path / "listing").glob("*.txt"))) == 3  # a hundred entries a page
+    for name in reading.FORMATS:
+        figures = result[name]
+        assert (figures["records"], figures["errors"], figures["warnings"], figures["repeats"]) == (250, 0, 0, 2)
+        assert figures["seconds"] > 0 and figures["rate"] > 0 and figures["cpu_rate"] > 0
+    made = list(synthetic.records(250, seed=5))
+    pages = load_corpus([tmp_path / "listing"]).records
+    assert [(r.title, r.date, r.summary) for r in pages] == [(m.title, m.date, m.summary) for m in made]
+
+
+def test_reading_figures_in_the_report_and_their_targets():
+    fast = {
+        "records": 50_000,
+        "files": 1,
+        "mb": 19.7,
+        "errors": 0,
+        "warnings": 0,
+        "seconds": 1.0,
+        "rate": 50_000,
+        "cpu_seconds": 0.8,
+        "cpu_rate": 62_500,
+    }
+    slow = {**fast, "files": 500, "seconds": 2.5, "rate": 20_000, "cpu_rate": 25_000}
+    figures = {"size": 50_000, "label": "50k", "jsonl": fast, "listing": slow, "load_average": [2.5, 2.0, 1.5]}
+    by = {c["figure"]: c for c in report.checks([], figures)}
+    assert by["parse_jsonl_rps"] == {
+        "size": "50k",
+        "figure": "parse_jsonl_rps",
+        "value": 50_000,
+        "target": 30_000,
+        "ok": True,
+    }
+    assert not by["parse_listing_rps"]["ok"]
+    partial = report.checks([], {**figures, "jsonl": {**fast, "records": 49_999}})  # fast, but not every record
+    assert not next(c for c in partial if c["figure"] == "parse_jsonl_rps")["ok"]
+    assert report.checks([]) == report.checks([], None) == []  # not measured: no reading targets
+    sizes = [_size("1k", 1000)]
+    text = report.markdown({**_report(sizes), "reading": figures, "checks": report.checks(sizes, figures)})
+    assert "### Reading" in text and "records/s of CPU time" in text
+    assert "| JSON Lines (one export) | 50,000 (50,000) | 1 | 19.7 | 1.000 | 50,000 | 62,500 | 0 / 0 | 2.5 |" in text
+    assert "| 50k | parse_listing_rps | 20,000 | 30000 | NO |" in text
+    assert "### Reading" not in report.markdown(_report([_size("1k", 1000)]))
+
+
 # ---------------------------------------------------------------------------------------------- the command
 
 
@@ -294,6 +346,14 @@ def test_report_only_remakes_the_report_with_the_earlier_command(tmp_path, capsy
     assert written["command"] == "archive-qa bench --sizes 1k" and [r["label"] for r in written["sizes"]] == ["1k"]
     assert "no result for 10k" in capsys.readouterr().err
     assert (tmp_path / "bench.md").read_text().startswith("### Build")
+    assert written["reading"] is None and not any(c["figure"].startswith("parse_") for c in written["checks"])
+    rates = {"records": 10, "errors": 0, "warnings": 0, "rate": 40_000, "cpu_rate": 50_000}
+    (tmp_path / "reading.json").write_text(json.dumps({"size": 10, "label": "10", "jsonl": rates, "listing": rates}))
+    assert command.run_bench(_args(tmp_path, "--sizes", "1k", "--report-only")) == 0  # the earlier reading rate too
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written["reading"]["jsonl"]["rate"] == 40_000
+    assert [c["ok"] for c in written["checks"] if c["figure"].startswith("parse_")] == [True, True]
+    assert "### Reading" in (tmp_path / "bench.md").read_text()
 
 
 def test_bench_options_need_nothing_heavy():
@@ -312,6 +372,7 @@ def test_a_tiny_run_end_to_end_writes_the_report(tmp_path):
     out = tmp_path / "bench"
     argv = ["--sizes", "40,1200", "--real-max", "40", "--threshold", "1k", "--queries", "8", "--sample", "20"]
     argv.append("--no-ray")  # the engine has tests of its own (tests/test_ray.py)
+    argv += ["--reading-size", "300"]
     done = subprocess.run(
         [sys.executable, "-m", "archive_qa", "bench", *argv, "--model", "hashing:64", "--out", str(out)],
         cwd=REPO,
@@ -339,3 +400,9 @@ def test_a_tiny_run_end_to_end_writes_the_report(tmp_path):
     text = (out / "bench.md").read_text()
     assert "| 40 | model | flat (float32, 1 segment(s)) |" in text
     assert "| 1200 | stand-in | hnsw (float16, 1 segment(s)) |" in text
+    read = figures["reading"]
+    assert read["size"] == 300 and figures["settings"]["reading_size"] == 300
+    assert all(read[name]["records"] == 300 and read[name]["rate"] for name in ("jsonl", "listing"))
+    assert {"parse_jsonl_rps", "parse_listing_rps"} <= {c["figure"] for c in figures["checks"]}
+    assert figures["targets"]["reading"] == {"parse_jsonl_rps": 30_000, "parse_listing_rps": 30_000}
+    assert "### Reading" in text and (out / "reading.json").is_file()

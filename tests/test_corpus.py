@@ -347,6 +347,42 @@ def test_jsonl_line_separator_inside_a_string_does_not_split_the_line(tmp_path: 
     ]
 
 
+def test_jsonl_rows_read_the_same_however_they_are_written(tmp_path: Path) -> None:
+    """A row of plain texts is read on a quick path (issue 16: reading speed); rows the field-by-field reading
+    takes (names in other case, a number, the line padded) give the same record."""
+    row = {"title": " A  Title ", "date": "1950", "summary": "S.\u00a0x", "people": ["X", " Y ", ""],
+           "full_text": "p1 \n\n p2", "date_precision": "year", "source": "elsewhere", "archive_id": "7"}
+    lines = [
+        json.dumps(row),
+        "  " + json.dumps(row) + " \t",
+        json.dumps({key.upper() + " ": value for key, value in row.items()}),
+        json.dumps({**row, "people": "X; Y ;", "archive_id": 7}),
+    ]
+    for i, line in enumerate(lines):  # each in a collection of its own, not to be read as one document
+        write(tmp_path / f"c{i}" / "e.jsonl", line + "\n")
+    records = clean(load_corpus([tmp_path])).records
+    assert [r.collection for r in records] == ["c0", "c1", "c2", "c3"]
+    fields = [{k: v for k, v in r.to_dict().items() if k not in ("source", "id", "collection")} for r in records]
+    read = {"title": "A Title", "summary": "S. x", "people": ["X", "Y"], "full_text": "p1\np2"}
+    assert fields[0] == {**fields[0], **read}
+    assert fields[1:] == [fields[0]] * 3
+
+
+def test_lines_split_at_each_line_break_as_editors_count_them() -> None:
+    """split_lines replaces a regular expression (issue 16: reading speed): it splits as `\\r\\n|\\r|\\n` does."""
+    import re
+
+    from qa.corpus_lines import split_lines
+
+    breaks = re.compile(r"\r\n|\r|\n")
+    assert split_lines("a\r\r\nb\n\rc\r") == ["a", "", "b", "", "c", ""]
+    assert split_lines("x\u2028y\x0bz\x85") == ["x\u2028y\x0bz\x85"]  # other breaks stay inside a line
+    rng = random.Random(16)
+    for _ in range(3000):
+        text = "".join(rng.choice(["\r", "\n", "\r\n", "a", " ", "\u2028"]) for _ in range(rng.randrange(12)))
+        assert split_lines(text) == breaks.split(text), repr(text)
+
+
 def test_jsonl_of_exported_records_reads_back_the_same(tmp_path: Path, seed: Corpus) -> None:
     path = write(tmp_path / "sino-soviet-relations.jsonl", jsonl(*(r.to_dict() for r in seed.records)))
     again = clean(load_corpus([path]))
@@ -555,6 +591,21 @@ def test_explicit_id_listed_twice(tmp_path: Path) -> None:
     assert messages(corpus.warnings) == [f"{b}:2: same document as {a}:1 (listed twice): read once"]
     assert messages(corpus.errors) == [f"{b}:3: id 'X1' is already used by a different record at {a}:1"]
     assert [(r.id, r.title) for r in corpus.records] == [("X1", "Report")]
+
+
+def test_a_page_and_an_export_of_it_read_each_document_once(tmp_path: Path) -> None:
+    """The export's ids are the page's hashes: records that share an id are told apart as given or hashed
+    (settle_ids looks only at the ids that records share; issue 16)."""
+    page = write(tmp_path / "c" / "p.txt", "1950\nReport\nThe summary.\n1951\nOther\n")
+    exported = [r.to_dict() for r in clean(load_corpus([tmp_path])).records]
+    export = write(tmp_path / "c" / "q.jsonl", jsonl(*exported, {"id": exported[1]["id"], "title": "Not Other"}))
+    corpus = load_corpus([tmp_path])
+    assert messages(corpus.warnings) == [f"{export}:1: same document as {page}:1 (listed twice): read once",
+                                         f"{export}:2: same document as {page}:4 (listed twice): read once"]
+    assert [(r.id, r.title, r.source) for r in corpus.records] == [
+        (exported[0]["id"], "Report", f"{page}:1"), (exported[1]["id"], "Other", f"{page}:4"),
+        (exported[1]["id"], "Not Other", f"{export}:3"),  # a given id, not the hash of its title: its own group
+    ]
 
 
 def test_same_file_given_twice_is_read_once(tmp_path: Path) -> None:

@@ -146,3 +146,32 @@ def test_record_from_a_minimal_dict() -> None:
 def test_record_is_immutable() -> None:
     with pytest.raises(AttributeError):
         _record().title = "other"  # type: ignore[misc]
+
+
+def test_record_init_takes_the_fields_in_order_with_their_defaults() -> None:
+    """Record's __init__ is written out (issue 16: reading speed): it must take exactly the dataclass fields."""
+    import dataclasses
+    import inspect
+
+    params = list(inspect.signature(Record.__init__).parameters.values())[1:]
+    expected = [
+        (f.name, inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default)
+        for f in dataclasses.fields(Record)
+    ]
+    assert [(p.name, p.default) for p in params] == expected
+    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
+    values = {f.name: f"v{i}" for i, f in enumerate(dataclasses.fields(Record))}
+    values.update(date=None, date_start=3, date_end=4)
+    by_name, by_position = Record(**values), Record(*values.values())
+    assert {name: getattr(by_name, name) for name in values} == values  # every field set, none swapped
+    assert by_position == by_name and (by_position.date_start, by_position.date_end) == (3, 4)
+
+
+def test_record_bounds_follow_its_date_also_when_replaced() -> None:
+    import dataclasses
+
+    record = _record(date_start=1, date_end=2)  # given bounds give way to the date's
+    assert (record.date_start, record.date_end) == (19490701, 19490731)
+    moved = dataclasses.replace(record, date="1950", date_precision="year")
+    assert (moved.date_start, moved.date_end) == (19500101, 19501231)
+    assert dataclasses.replace(record, id="y") == _record(id="y") and hash(record) == hash(_record())

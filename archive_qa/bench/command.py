@@ -3,8 +3,9 @@
 Per size it measures index build throughput against the raw model throughput on the same texts,
 incremental rebuilds (nothing changed, 1% changed), load time and resident memory in a fresh process,
 warm `ask` and retrieve latency, the index's size on disk, and Recall@10 of the approximate index
-against exact search. Sizes above --real-max are indexed with stand-in vectors (see
-archive_qa.bench.synthetic.StandInEmbedder) and the report says which figures used them.
+against exact search; and, once per run, the reading rate of the build's reader (records/s from JSON
+Lines and from listing text, archive_qa.bench.reading). Sizes above --real-max are indexed with stand-in
+vectors (see archive_qa.bench.synthetic.StandInEmbedder) and the report says which figures used them.
 
 This module holds the options and the run over sizes: each size is measured by archive_qa.bench.steps in
 fresh processes (a `build` step, then a `probe` step), which exchange JSON files with it; the report is made
@@ -28,8 +29,11 @@ from qa.errors import ArchiveQAError
 DEFAULT_SIZES = "1k,10k,100k,1m"
 QUICK_SIZES = "100,2k"
 DEFAULT_OUT = Path("eval/reports/bench")
+READING_FILE = "reading.json"
 SEED = 1917
 STEPS_MODULE = "archive_qa.bench.steps"
+READING_MODULE = "archive_qa.bench.reading"
+READING_SIZE, QUICK_READING_SIZE = 50_000, 20_000
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -46,6 +50,12 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=parse_size, help="size above which the index is approximate (default: Config's)")
     p.add_argument("--index-kind", choices=("auto", "flat", "hnsw", "ivfpq"), default="auto", help="index kind (auto)")
     p.add_argument("--no-ray", action="store_true", help="skip the build on a local Ray cluster (real-model sizes)")
+    p.add_argument(
+        "--reading-size",
+        type=parse_size,
+        help="records read as JSON Lines and as listing text for the reading rate (default 50k; quick 20k)",
+    )
+    p.add_argument("--no-reading", action="store_true", help="skip the reading rate")
     p.add_argument("--seed", type=int, default=SEED, help=f"seed of the synthetic collection (default {SEED})")
     p.add_argument("--keep", action="store_true", help="keep the scratch corpora and indexes")
     p.add_argument("--report-only", action="store_true", help="remake the report from the per-size results in OUT")
@@ -87,12 +97,16 @@ def run_bench(args: argparse.Namespace) -> int:
     (out / "sizes").mkdir(parents=True, exist_ok=True)
     settings = _settings(args, out)
     if not args.report_only:
+        if args.no_reading:
+            (out / READING_FILE).unlink(missing_ok=True)  # the report is this run's: no reading rate from before
+        else:
+            measure_reading(settings, work, out / READING_FILE, keep=args.keep)
         for n in sizes:
             measure_size(n, settings, work, out / "sizes" / f"{label(n)}.json", keep=args.keep)
         if not args.keep and work.exists() and not any(work.iterdir()):
             work.rmdir()
     results = _results(sizes, out / "sizes")
-    _write_report(args, out, settings, results)
+    _write_report(args, out, settings, results, _reading(out / READING_FILE))
     return 0
 
 
@@ -118,7 +132,12 @@ def _settings(args: argparse.Namespace, out: Path) -> dict:
         "quick": bool(args.quick),
         "index_kind": args.index_kind,
         "ray": not args.no_ray,
+        "reading_size": None if args.no_reading else _reading_size(args),
     }
+
+
+def _reading_size(args: argparse.Namespace) -> int:
+    return args.reading_size or (QUICK_READING_SIZE if args.quick else READING_SIZE)
 
 
 def measure_size(n: int, settings: dict, work: Path, result_path: Path, *, keep: bool) -> dict:
@@ -136,10 +155,24 @@ def measure_size(n: int, settings: dict, work: Path, result_path: Path, *, keep:
     return result
 
 
-def run_step(role: str, spec: dict) -> dict:
+def measure_reading(settings: dict, work: Path, result_path: Path, *, keep: bool) -> dict:
+    """The reading rate (archive_qa.bench.reading) in a fresh process; its figures in one file."""
+    n = settings["reading_size"]
+    folder = work / "reading"
+    spec = {"n": n, "label": label(n), "seed": settings["seed"], "work": str(folder.resolve())}
+    print(f"bench: reading {label(n)} records as JSON Lines and as listing text …", file=sys.stderr, flush=True)
+    result = run_step("reading", spec, module=READING_MODULE)
+    result_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def run_step(role: str, spec: dict, *, module: str = STEPS_MODULE) -> dict:
     """Run one step in a fresh Python process (so memory and caches start clean); returns its JSON result.
 
-    The protocol: the spec goes to WORK/ROLE-spec.json, the step writes WORK/ROLE-result.json.
+    The protocol: the spec goes to WORK/ROLE-spec.json, the step writes WORK/ROLE-result.json. A step of
+    archive_qa.bench.steps is named by its role; another module is given the two paths.
     """
     from qa.runtime import OFFLINE
 
@@ -147,11 +180,19 @@ def run_step(role: str, spec: dict) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"{role}-spec.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
-    command = [sys.executable, "-m", STEPS_MODULE, role, str(path)]
+    if module == STEPS_MODULE:
+        command = [sys.executable, "-m", module, role, str(path)]
+    else:
+        command = [sys.executable, "-m", module, str(path), str(work / f"{role}-result.json")]
     done = subprocess.run(command, env={**os.environ, **OFFLINE}, cwd=REPO)
     if done.returncode != 0:
         raise ArchiveQAError(f"bench step {role!r} for {spec['label']} failed (exit {done.returncode})")
     return json.loads((work / f"{role}-result.json").read_text(encoding="utf-8"))
+
+
+def _reading(path: Path) -> dict | None:
+    """The reading rate measured by this run (or, with --report-only, the earlier run), if it was."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def _results(sizes: list[int], folder: Path) -> list[dict]:
@@ -176,16 +217,19 @@ def _command_line(args: argparse.Namespace, out: Path) -> str:
     return command
 
 
-def _write_report(args: argparse.Namespace, out: Path, settings: dict, results: list[dict]) -> None:
+def _write_report(
+    args: argparse.Namespace, out: Path, settings: dict, results: list[dict], reading: dict | None = None
+) -> None:
     from archive_qa.bench import report
 
     figures = {
         "command": _command_line(args, out),
         "machine": _machine(),
         "settings": settings,
-        "targets": report.TARGETS,
+        "targets": {**report.TARGETS, "reading": report.READING_TARGETS},
         "sizes": results,
-        "checks": report.checks(results),
+        "reading": reading,
+        "checks": report.checks(results, reading),
     }
     paths = report.write(figures, out)
     print(report.markdown(figures))

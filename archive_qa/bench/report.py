@@ -23,10 +23,13 @@ TARGETS = {
     "100k": {"ask_p50_ms": 30, "changed_1pct_s": 6},
     "2m": {"index_memory_mb": 512, "recall_at_10": 0.9, "retrieve_p95_ms": 50},
 }
+# Records read a second through the build's reader (issue 16), wall clock, best of three (archive_qa.bench.reading).
+READING_TARGETS = {"parse_jsonl_rps": 30_000, "parse_listing_rps": 30_000}
+READING_FIGURES = {"parse_jsonl_rps": "jsonl", "parse_listing_rps": "listing"}
 BUILD_VS_RAW = 1.5
 RAY_VS_LOCAL = 0.8
 UNCHANGED_SIZE, UNCHANGED_S = "10k", 2.0
-HIGHER_IS_BETTER = frozenset({"recall_at_10", "build_vs_raw", "ray_vs_local"})
+HIGHER_IS_BETTER = frozenset({"recall_at_10", "build_vs_raw", "ray_vs_local", *READING_TARGETS})
 FILES = ("bench.json", "bench.md", "bench.png")
 
 
@@ -83,8 +86,9 @@ def _met(name: str, value, limit) -> bool:
     return value is not None and (value >= limit if name in HIGHER_IS_BETTER else value <= limit)
 
 
-def checks(results: list[dict]) -> list[dict]:
-    """Each target of the issue against the run's figures (only for the sizes that were run)."""
+def checks(results: list[dict], reading: dict | None = None) -> list[dict]:
+    """Each target of the issue against the run's figures (only for the sizes that were run, and the reading
+    rate when it was measured)."""
     by = {r["label"]: r for r in results}
     out = []
     for size, targets in TARGETS.items():
@@ -108,6 +112,19 @@ def checks(results: list[dict]) -> list[dict]:
         u = by[UNCHANGED_SIZE]["unchanged"]
         ok = u["seconds"] < UNCHANGED_S and u["embedded"] == 0
         out.append(_check(UNCHANGED_SIZE, "unchanged_index_s", u["seconds"], UNCHANGED_S, ok))
+    return out + reading_checks(reading)
+
+
+def reading_checks(reading: dict | None) -> list[dict]:
+    """The reading rate of each format against its target; a read that did not give every record fails it."""
+    if not reading:
+        return []
+    out = []
+    for name, limit in READING_TARGETS.items():
+        figures = reading.get(READING_FIGURES[name]) or {}
+        value = figures.get("rate")
+        whole = figures.get("records") == reading.get("size") and not figures.get("errors")
+        out.append(_check(reading.get("label", "?"), name, value, limit, whole and _met(name, value, limit)))
     return out
 
 
@@ -168,6 +185,10 @@ def markdown(report: dict) -> str:
         lines += markdown_table(ENCODING_HEADER, [encoding_row(r) for r in encoded])
     lines += ["", "### Serve (fresh process; ask uses the real model for the question)", ""]
     lines += markdown_table(SERVE_HEADER, [serve_row(r) for r in rows])
+    reading = report.get("reading")
+    if reading:
+        lines += ["", "### Reading (records/s through the build's reader `qa.corpus.load_corpus`, best of 3)", ""]
+        lines += markdown_table(READING_HEADER, reading_rows(reading))
     lines += ["", "### Targets", ""]
     lines += markdown_table(
         ("size", "figure", "value", "target", "met"),
@@ -177,6 +198,42 @@ def markdown(report: dict) -> str:
         ],
     )
     return "\n".join(lines + notes(report)) + "\n"
+
+
+READING_HEADER = (
+    "format",
+    "records read (of)",
+    "files",
+    "MB",
+    "best s",
+    "records/s",
+    "records/s of CPU time",
+    "errors / warnings",
+    "load avg",
+)
+READING_NAMES = {"jsonl": "JSON Lines (one export)", "listing": "listing text (search-result pages)"}
+
+
+def reading_rows(reading: dict) -> list[list[str]]:
+    rows = []
+    for key, name in READING_NAMES.items():
+        f = reading.get(key)
+        if not f:
+            continue
+        rows.append(
+            [
+                name,
+                f"{fmt(f.get('records'))} ({fmt(reading.get('size'))})",
+                str(f.get("files")),
+                fmt(f.get("mb"), 1),
+                fmt(f.get("seconds"), 3),
+                fmt(f.get("rate"), 0),
+                fmt(f.get("cpu_rate"), 0),
+                f"{f.get('errors')} / {f.get('warnings')}",
+                fmt((reading.get("load_average") or [None])[0], 1),
+            ]
+        )
+    return rows
 
 
 def build_row(r: dict) -> list[str]:
@@ -277,6 +334,17 @@ def notes(report: dict) -> list[str]:
         "figures use question vectors from the index's embedder; the served approximate index is also checked "
         "with real-model question vectors, and the lower is shown).",
         "- Collections are SYNTHETIC (archive_qa.bench.synthetic), written to a scratch folder, never to corpus/.",
+    ] + reading_notes(report)
+
+
+def reading_notes(report: dict) -> list[str]:
+    if not report.get("reading"):
+        return []
+    return [
+        "- Reading: the same synthetic records written as one JSON Lines export and as listing pages saved as text "
+        "(a hundred entries a page), each read through `qa.corpus.load_corpus` (the build's reader) three times "
+        "with the date caches emptied before each read; the best wall-clock time is checked against the target "
+        "(records/s of CPU time: the same reads less what other processes took of the machine).",
     ]
 
 
