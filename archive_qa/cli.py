@@ -148,10 +148,15 @@ def add_index(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("--force", action="store_true", help="re-encode every record")
     settings = Config.settings()
-    p.add_argument("--index-kind", choices=INDEX_KINDS, help=settings["index_kind"].help)
-    p.add_argument("--vector-dtype", choices=VECTOR_DTYPES, help=settings["vector_dtype"].help)
-    p.add_argument("--encoder", choices=ENCODERS, help=settings["encoder"].help)
-    p.add_argument("--engine", choices=ENGINES, help=f"{settings['engine'].help}; ray needs `{RAY_INSTALL}`")
+    defaults = Config()
+
+    def described(name: str) -> str:
+        return f"{settings[name].help} (default {getattr(defaults, name)}; ${settings[name].env})"
+
+    p.add_argument("--index-kind", choices=INDEX_KINDS, help=described("index_kind"))
+    p.add_argument("--vector-dtype", choices=VECTOR_DTYPES, help=described("vector_dtype"))
+    p.add_argument("--encoder", choices=ENCODERS, help=described("encoder"))
+    p.add_argument("--engine", choices=ENGINES, help=f"{described('engine')}; ray needs `{RAY_INSTALL}`")
     p.add_argument("--ray-address", metavar="ADDRESS", help=settings["ray_address"].help)
     p.set_defaults(func=cmd_index, search_threads=0)
 
