@@ -3,6 +3,9 @@
 A record whose embedded text (under this model) is in the current build keeps its vector and postings, in
 the segment row it had (qa/segments.py); each other distinct text is encoded once, and the records that
 take new rows get one new segment. The segments kept are linked into the new build, not written again.
+The records of corpus files, and of JSON Lines lines, unchanged since the current build are taken from it
+rather than parsed (qa/reuse.py), and its people index is updated with the titles of the new records only
+(qa/people.py), so that an update costs about what changed plus copying the rest.
 The new build is written beside the current one and swapped in with one rename, so readers see the old
 build or the new, never half of one, and a killed build leaves the old one.
 """
@@ -11,18 +14,21 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import gc
+import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.files import fsync_path
+from embeddings.files import file_digest, fsync_path
 from embeddings.hashing import HashingEmbedder, is_hashing
 from embeddings.model import Embedder, same_model, text_key, vector_model
 from embeddings.vectors import SEGMENT_FILE, Segments, VectorIndex, choose_dtype, choose_kind
@@ -46,7 +52,7 @@ from qa.manifest import (
 )
 from qa.people import People  # issue 13
 from qa.records import Record
-from qa.reuse import AsRead, Known, write_as_read, write_records
+from qa.reuse import RECORD_FILES, AsRead, Known, write_as_read, write_records
 from qa.segments import Layout, Match, lay_out, match, new_name
 from qa.store import KEY_DTYPE, RecordStore, Segment, load_segments, read_keys
 
@@ -107,6 +113,7 @@ class Plan:
     match: Match
     layout: Layout
     missing: np.ndarray  # a mask of the records whose text must be encoded (its key is not in the previous build)
+    origin: np.ndarray  # each record's position in the previous build when taken from it (same text), else -1
 
     @property
     def embedded(self) -> int:
@@ -229,22 +236,24 @@ def plan(config: Config, state: dict[str, dict], previous: Previous | None, *, f
     """Read the corpus and decide, record by record, which row it keeps and which text is encoded."""
     known = Known(config, state, previous.manifest if previous else None, previous.read if previous else None)
     corpus = read_corpus(config, known)
-    keys = [_key(config, r, known, previous) for r in corpus.records]
+    origin = np.fromiter((-1 if (o := known.origin(r)) is None else o for r in corpus.records), np.int64,
+                         len(corpus.records))
+    keys = _keys(config, corpus.records, origin, previous)
     kind = choose_kind(config.index_kind, len(keys), config.hnsw_threshold)
     dtype = choose_dtype(config.vector_dtype, kind)
     analyzer = Analyzer.from_files(config.aliases)
-    m = match(previous.keys, previous.segments, keys) if previous else _no_match(len(keys))
-    p = Plan(config, state, corpus, known, keys, kind, dtype, analyzer, previous, m, None, None)
+    m = match(previous.keys, previous.segments, keys, origin) if previous else _no_match(len(keys))
+    p = Plan(config, state, corpus, known, keys, kind, dtype, analyzer, previous, m, None, None, origin)
     lay_out_plan(p, force=force)
     return p
 
 
-def _key(config: Config, record: Record, known: Known, previous: Previous | None) -> bytes:
-    """A record's content key: the previous build's for a record taken unchanged from it, else made."""
-    position = known.position(record)
-    if position is not None:
-        return previous.keys[position]
-    return text_key(vector_model(config.model, config.encoder), embedded_text(record))
+def _keys(config: Config, records: list[Record], origin: np.ndarray, previous: Previous | None) -> list[bytes]:
+    """The records' content keys: the previous build's for a record taken from it, else made."""
+    model = vector_model(config.model, config.encoder)
+    old = previous.keys if previous is not None else []
+    pairs = zip(records, origin.tolist(), strict=True)
+    return [old[o] if o >= 0 else text_key(model, embedded_text(r)) for r, o in pairs]
 
 
 def lay_out_plan(p: Plan, *, force: bool) -> None:
@@ -308,16 +317,17 @@ def encode_texts(config: Config, embedder: Embedder, texts: list[str], progress:
 
 def write(p: Plan, vectors: np.ndarray, folder: Path, started: float) -> None:
     """Write every file of the build, then its manifest, and flush them all to disk. The records are written
-    by a forked process while this one writes the rest (on two cores, a tenth of a 1M-record update)."""
-    done = beside(lambda: (write_records(folder, p.records, p.known), write_as_read(folder, p.corpus, p.known)))
+    by a forked process while this one writes the rest (on two cores, a tenth of a 1M-record update), which
+    also flushes and digests them for the manifest."""
+    done = beside(lambda: _write_records(p, folder))
     try:
         np.save(folder / KEYS, np.asarray(p.keys, dtype=KEY_DTYPE))
         segments, linked = _write_segments(p, vectors, folder)
-        People.build(p.records, p.analyzer).save(folder)  # issue 13: who wrote to whom (qa/people.py)
+        people(p).save(folder)  # issue 13: who wrote to whom (qa/people.py)
     except BaseException:
         done(check=False)
         raise
-    done()
+    written = done()  # the files the other process wrote, flushed and digested there
     Manifest(
         model=p.config.model,
         dim=int(vectors.shape[1]),
@@ -330,40 +340,77 @@ def write(p: Plan, vectors: np.ndarray, folder: Path, started: float) -> None:
         segments=segments,
         vector_dtype=p.dtype,
         build_seconds=round(time.perf_counter() - started, 3),
-    ).write(folder, linked)
+    ).write(folder, {**linked, **written})
     for path in folder.rglob("*"):
-        if path.is_file() and str(path.relative_to(folder)) not in linked:
+        if path.is_file() and str(path.relative_to(folder)) not in linked.keys() | written.keys():
             fsync_path(path)
     for path in [folder, *(d for d in folder.rglob("*") if d.is_dir())]:
         fsync_path(path)
 
 
-def beside(job: Callable[[], object]) -> Callable[..., None]:
+def people(p: Plan) -> People:
+    """The people of the records' titles: the previous build's updated (only the new records' titles read), or
+    read from every title when it has none to update."""
+    previous = p.previous
+    before = People.read(previous.folder, p.analyzer) if previous is not None else None
+    if before is not None and before.count == previous.manifest.count:
+        titles = [r.title for r in p.records]
+        try:
+            old_title = lambda position: previous.records[position].title  # noqa: E731
+            return People.update(before, titles, p.origin, old_title, p.analyzer)
+        except ValueError:
+            pass
+    return People.build(p.records, p.analyzer)
+
+
+def _write_records(p: Plan, folder: Path) -> dict[str, dict]:
+    """Write the records and how they were read; flush each file and return its manifest entry."""
+    write_records(folder, p.records, p.known)
+    write_as_read(folder, p.corpus, p.known)
+    entries = {}
+    for name in RECORD_FILES:
+        path = folder / name
+        fsync_path(path)
+        entries[name] = {"size": path.stat().st_size, "sha256": file_digest(path)}
+    return entries
+
+
+def beside(job: Callable[[], dict | None]) -> Callable[..., dict]:
     """Run a job in a forked process beside this one (inline where there is no fork); returns the wait for it,
-    which raises OSError with the job's error, if it failed, unless `check=False`."""
+    which gives the job's result (a dict of JSON values), or raises OSError with the job's error, if it failed,
+    unless `check=False` (the result is then {})."""
     if not hasattr(os, "fork"):
-        job()
-        return lambda check=True: None
+        result = job() or {}
+        return lambda check=True: result
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: the job, then out, without running anything of the parent's on the way
-        os.close(read_end)
-        status = 1
+    if pid == 0:  # the child: the job, its result or error told to the parent, then out, running nothing else
+        status, message = 1, b"!"
         try:
-            job()
+            os.close(read_end)
+            message = b"=" + json.dumps(job() or {}).encode()
             status = 0
         except BaseException as exc:  # told to the parent in one line
-            os.write(write_end, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")[:2000])
+            message = b"!" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")[:2000]
         finally:
-            os._exit(status)
+            try:
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(message)
+            finally:
+                os._exit(status)
     os.close(write_end)
 
-    def wait(check: bool = True) -> None:
+    def wait(check: bool = True) -> dict:
         with os.fdopen(read_end, "rb") as pipe:
-            error = pipe.read().decode("utf-8", "replace")
+            message = pipe.read()
         _, status = os.waitpid(pid, 0)
-        if check and (error or os.waitstatus_to_exitcode(status) != 0):
-            raise OSError(error or f"a process writing the index ended with {os.waitstatus_to_exitcode(status)}")
+        code = os.waitstatus_to_exitcode(status)
+        if code == 0 and message[:1] == b"=":
+            return json.loads(message[1:])
+        if check:
+            error = message[1:].decode("utf-8", "replace")
+            raise OSError(error or f"a process writing the index ended with {code}")
+        return {}
 
     return wait
 
@@ -482,7 +529,8 @@ def build(
             count = current[1].count
             return BuildReport(count, 0, count, 0, time.perf_counter() - started, True)
         previous = previous_build(*current) if current else None
-        p = plan(config, state, previous, force=force)
+        with gc_paused():  # not while encoding: a model's library may well make cycles, over hours
+            p = plan(config, state, previous, force=force)
         step("planned")
         if p.embedded and embedder is None:
             embedder = (embedder_factory or default_embedder)(config)
@@ -492,7 +540,8 @@ def build(
         try:
             vectors = encode(p, embedder, progress)
             step("encoded")
-            write(p, vectors, folder, started)
+            with gc_paused():
+                write(p, vectors, folder, started)
             step("written")
         except BaseException:  # an error or Ctrl-C: the half-written build goes, the current one stays
             shutil.rmtree(folder, ignore_errors=True)
@@ -503,6 +552,19 @@ def build(
     removed = previous.manifest.count - int((p.match.segment >= 0).sum()) if previous else 0
     count = len(p.records)
     return BuildReport(count, p.embedded, count - p.embedded, removed, time.perf_counter() - started)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector off for a while: a build makes millions of records and arrays of them, none in a
+    cycle, and the collector walking them again and again took a quarter of a 1M-record update."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def default_embedder(config: Config) -> Embedder:

@@ -27,6 +27,7 @@ DATES = "dates.npy"
 READ_FILES = "read.json"  # each corpus file's records as read: its range in READ_INDEX (qa/reuse.py)
 READ_INDEX = "read.npy"
 READ_EXTRA = "read.jsonl"
+READ_LINES = "read_lines.npy"  # the line digest of each record of READ_INDEX read from a JSON Lines file
 SEGMENTS = "segments"
 _SEGMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 VERIFY_LIMIT = 256 * 1024 * 1024  # files up to this size are checked by digest at load, larger ones by size
@@ -118,7 +119,7 @@ def list_names(folder: Path) -> list[str]:
 
 def list_files(folder: Path, known: dict[str, dict] | None = None) -> dict[str, dict]:
     """Every file of a build with its size and digest, for the manifest; a file in `known` (one linked from
-    a checked build) keeps its entry there when its size is the same."""
+    a checked build, or digested by the process that wrote it) keeps its entry there when its size is the same."""
     known = known or {}
     files = {}
     for name in list_names(folder):

@@ -38,27 +38,41 @@ class Match:
     donor: np.ndarray  # for a known key without a row of its own: a previous position with the same key
 
 
-def match(old_keys: list[bytes], segments: list[Segment], keys: list[bytes]) -> Match:
-    """Give each record a row of the previous build that holds its key (each row to one record)."""
+def match(old_keys: list[bytes], segments: list[Segment], keys: list[bytes], origin: np.ndarray | None = None) -> Match:
+    """Give each record a row of the previous build that holds its key (each row to one record). A record taken
+    from the previous build (`origin`: its position there, else -1) keeps that position's row; the others look
+    theirs up by key among the rows left, the first left first."""
     part, row = locate([s.positions for s in segments], len(old_keys))
-    first: dict[bytes, int] = {}
-    more: dict[bytes, list[int]] = {}
-    for position, key in enumerate(old_keys):
-        if first.setdefault(key, position) != position:
-            more.setdefault(key, []).append(position)
     used = np.zeros(len(old_keys), dtype=bool)
     taken = np.full(len(keys), -1, dtype=np.int64)
     donor = np.full(len(keys), -1, dtype=np.int64)
-    for i, key in enumerate(keys):
-        position = first.get(key)
-        if position is None:
-            continue
-        if used[position]:
-            spare = more.get(key)
-            donor[i], position = position, (spare.pop() if spare else -1)
-        if position >= 0:
+    rest: list[int] = list(range(len(keys)))
+    if origin is not None:
+        mine = np.flatnonzero(origin >= 0)
+        where = origin[mine]
+        if len(np.unique(where)) == len(where):  # each previous record taken by one record (else by key)
+            taken[mine] = where
+            used[where] = True
+            rest = np.flatnonzero(origin < 0).tolist()
+    wanted = {keys[i] for i in rest}
+    free: dict[bytes, list[int]] = {}  # the positions left of each key wanted, last first
+    holder: dict[bytes, int] = {}  # a position of each key wanted, to copy a vector from
+    for position, key in enumerate(old_keys):
+        if key in wanted:
+            holder.setdefault(key, position)
+            if not used[position]:
+                free.setdefault(key, []).append(position)
+    for spare in free.values():
+        spare.reverse()
+    for i in rest:
+        key = keys[i]
+        spare = free.get(key)
+        if spare:
+            position = spare.pop()
             used[position] = True
             taken[i] = position
+        elif key in holder:
+            donor[i] = holder[key]
     found = taken >= 0
     segment = np.where(found, part[np.maximum(taken, 0)], -1).astype(np.int16)
     return Match(segment, np.where(found, row[np.maximum(taken, 0)], 0), found | (donor >= 0), donor)

@@ -20,13 +20,15 @@ from qa.records import Record
 
 KEY_SIZE = 16
 KEY_DTYPE = np.dtype(f"S{KEY_SIZE}")
+BATCH = 16_384  # records parsed by one json.loads when many are read in a row
 
 
 class RecordStore:
     """Records kept on disk as JSON lines and read by position through a memory map."""
 
     def __init__(self, folder: Path, count: int) -> None:
-        self._offsets = np.load(folder / OFFSETS, mmap_mode="r")
+        # A plain array over the mapped file: indexing a memmap object costs several times more, a million times.
+        self._offsets = np.asarray(np.load(folder / OFFSETS, mmap_mode="r"))
         self.count = count
         with (folder / RECORDS).open("rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if count else None
@@ -43,17 +45,61 @@ class RecordStore:
         """A record's JSON line as stored, newline included."""
         return self._map[int(self._offsets[position]) : int(self._offsets[position + 1])]
 
+    def lines(self, start: int, stop: int) -> bytes:
+        """The stored lines of positions start to stop, as one range of bytes."""
+        return self._map[int(self._offsets[start]) : int(self._offsets[stop])] if stop > start else b""
+
     def __getitem__(self, position: int) -> Record:
         return Record.from_dict(json.loads(self.line(position)))
 
     def __iter__(self):
-        return (self[i] for i in range(self.count))
+        for start in range(0, self.count, BATCH):
+            yield from self.run(start, min(self.count, start + BATCH))
+
+    def run(self, start: int, stop: int) -> list[Record]:
+        """The records at positions start to stop, parsed together (one JSON array: a third of the time of one
+        `json.loads` a line)."""
+        if stop <= start:
+            return []
+        chunk = self._map[int(self._offsets[start]) : int(self._offsets[stop])]
+        # Each stored line is one JSON object and a newline, which JSON text never holds unescaped.
+        return [_record(d) for d in json.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")]
+
+    def records(self, positions: list[int]) -> list[Record]:
+        """The records at these positions, runs of consecutive positions parsed together."""
+        out: list[Record] = []
+        n = len(positions)
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and j - i < BATCH and positions[j] == positions[j - 1] + 1:
+                j += 1
+            out.extend(self.run(positions[i], positions[i] + (j - i)) if j - i > 1 else [self[positions[i]]])
+            i = j
+        return out
 
     def position(self, record_id: str) -> int | None:
         """The position of a record id (the table is made on first use)."""
         if self._positions is None:
             self._positions = {r.id: i for i, r in enumerate(self)}
         return self._positions.get(record_id)
+
+
+# What a stored line leaves out (qa/reuse.py's record_line drops empty fields), as Record takes it.
+_EMPTY = {"date": None, "date_precision": None, "summary": "", "url": None, "collection": "", "source": ""}
+_LISTS = ("people", "places", "topics")
+
+
+def _record(d: dict) -> Record:
+    """A record from its stored line's fields, passed to Record as they are (fewer steps than Record.from_dict),
+    or through from_dict when they are not all Record's (a line written by another version)."""
+    for name in _LISTS:
+        if name in d:
+            d[name] = tuple(d[name])
+    try:
+        return Record(**{**_EMPTY, **d})
+    except TypeError:
+        return Record.from_dict(d)
 
 
 def read_keys(folder: Path, count: int) -> list[bytes]:

@@ -40,6 +40,7 @@ from embeddings.model import text_key
 from embeddings.vectors import SEGMENT_FILE
 from qa import build as build_module
 from qa import corpus as corpus_module
+from qa import reuse as reuse_module
 from qa.build import Lock, embedded_text
 from qa.config import Config
 from qa.errors import IndexProblem
@@ -227,16 +228,88 @@ def test_editing_a_summary_re_encodes_that_record_only(hashing_copy, counter):
 
 
 def _files_read(monkeypatch) -> list[str]:
-    """The corpus files read from now on (by name)."""
+    """The corpus files read from now on (by name): by the corpus reader, or line by line (JSON Lines files)."""
     read: list[str] = []
-    real = corpus_module.read_file
+    real, by_line = corpus_module.read_file, reuse_module.Known._by_line
 
     def counting(path, *args):
         read.append(path.name)
         return real(path, *args)
 
+    def counting_lines(self, path, *args):
+        read.append(path.name)
+        return by_line(self, path, *args)
+
     monkeypatch.setattr(corpus_module, "read_file", counting)
+    monkeypatch.setattr(reuse_module.Known, "_by_line", counting_lines)
     return read
+
+
+def _lines_parsed(monkeypatch) -> list[str]:
+    """The JSON Lines lines parsed from now on (the lines of a changed file not taken from the previous build)."""
+    parsed: list[str] = []
+    real = reuse_module.parse_jsonl
+
+    def counting(text, sink):
+        parsed.extend(line for line in text.splitlines() if line.strip())
+        return real(text, sink)
+
+    monkeypatch.setattr(reuse_module, "parse_jsonl", counting)
+    return parsed
+
+
+def _rows(*titles: str) -> str:
+    return "".join(json.dumps({"title": t, "date": "1950-02-14", "summary": f"On {t.lower()}."}) + "\n" for t in titles)
+
+
+def test_a_changed_json_lines_file_has_only_its_changed_lines_read(fresh_copy, monkeypatch):
+    """Lines edited, added, removed and moved: only the new lines are parsed; every record, source, content key and
+    person is as a fresh reading and build give them, and the records of the lines kept are not encoded again."""
+    config = fresh_copy
+    exports = config.corpus / "exports.jsonl"
+    exports.write_text(_rows("Cable A", "Cable B", "Cable C", "Cable D", "Cable C"), encoding="utf-8")  # C read once
+    assert _counts(_build(config, HashingEmbedder())) == (14, 4, 10, 0)
+    parsed = _lines_parsed(monkeypatch)
+    exports.write_text(_rows("Cable Z", "Cable A", "Cable C", "Cable B2", "Cable C", "Cable D"), encoding="utf-8")
+    counter = CountingEmbedder(HashingEmbedder())
+    assert _counts(_build(config, counter)) == (15, 2, 13, 1)
+    assert [json.loads(line)["title"] for line in parsed] == ["Cable Z", "Cable B2"]
+    new = [r for r in _as_read_afresh(config) if r.title in ("Cable Z", "Cable B2")]
+    assert sorted(counter.texts) == sorted(map(embedded_text, new))
+    index = ArchiveIndex.load(config)
+    assert list(index.records) == _as_read_afresh(config)  # sources renumbered where the lines moved
+    assert [r.source for r in index.records if "exports" in r.source] == [f"{exports}:{n}" for n in (1, 2, 3, 4, 6)]
+    afresh = ArchiveIndex.build(replace(config, index=config.index_dir.parent / "afresh"), embedder=HashingEmbedder())
+    assert afresh.count == 15
+    again = ArchiveIndex.load(replace(config, index=config.index_dir.parent / "afresh"))
+    assert np.array_equal(np.load(current(config) / "keys.npy"), np.load(again.folder / "keys.npy"))
+    assert index.people.keys == again.people.keys
+    assert index.people.positions_.tolist() == again.people.positions_.tolist()
+
+
+def test_a_problem_in_a_changed_line_is_reported_as_a_fresh_reading_reports_it(fresh_copy):
+    config = fresh_copy
+    exports = config.corpus / "exports.jsonl"
+    exports.write_text(_rows("Cable A", "Cable B"), encoding="utf-8")
+    _build(config, HashingEmbedder())
+    exports.write_text(_rows("Cable A") + '{"title": "Cable B", "date": "1950-02-30"}\n', encoding="utf-8")
+    with pytest.raises(IndexProblem, match=r"exports\.jsonl:2: .*not a real day"):
+        _build(config, HashingEmbedder())
+    exports.write_text(_rows("Cable A") + "{not json\n", encoding="utf-8")
+    with pytest.raises(IndexProblem, match=r"exports\.jsonl:2: not valid JSON"):
+        _build(config, HashingEmbedder())
+    exports.write_bytes(_rows("Cable A").encode() + b'{"title": "Cable \xe9"}\n')
+    with pytest.raises(IndexProblem, match=r"exports\.jsonl:2: byte 0xe9 is not UTF-8"):
+        _build(config, HashingEmbedder())
+    assert len(list(ArchiveIndex.load(config, check_stale=False).records)) == 12  # the last good build stays
+
+
+def test_stored_records_read_in_runs_are_those_read_one_by_one(hashing_index):
+    store = hashing_index.records
+    one_by_one = [store[i] for i in range(len(store))]
+    assert store.run(0, len(store)) == one_by_one and list(store) == one_by_one
+    assert store.records([3, 4, 5, 0, 9, 8]) == [one_by_one[i] for i in (3, 4, 5, 0, 9, 8)]
+    assert store.run(4, 4) == [] and store.records([]) == []
 
 
 def _as_read_afresh(config: Config) -> list[Record]:

@@ -172,3 +172,13 @@ def test_a_segment_too_large_for_its_weights_in_memory_scores_the_same(bm25, ana
         tokens = analyzer.tokens(question)
         for got, expected in zip(lazy.search(tokens, 5), bm25.search(tokens, 5), strict=True):
             np.testing.assert_allclose(got, expected)
+
+
+def test_live_document_frequency_counts_each_term_in_live_rows_only():
+    rng = np.random.default_rng(7)
+    token_lists = [[f"t{int(x)}" for x in rng.integers(0, 30, size=int(rng.integers(0, 8)))] for _ in range(200)]
+    postings = Postings.build(token_lists)
+    for live in (np.ones(200, dtype=bool), np.zeros(200, dtype=bool), rng.random(200) < 0.9):
+        expected = [sum(1 for i, t in enumerate(token_lists) if live[i] and term in t) for term in postings.terms]
+        assert postings.document_frequency(live).tolist() == expected
+    assert postings.document_frequency().tolist() == [sum(term in t for t in token_lists) for term in postings.terms]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,46 @@ def test_search_takes_a_record_mask(hashing_index):
     hits = hashing_index.search(query, 10, "bm25", None, mask)
     assert hits and all(mask[h.position] for h in hits)
     assert hashing_index.search(query, 10, "bm25", None, np.zeros(hashing_index.count, dtype=bool)) == []
+
+
+def _same_people(a: People, b: People) -> None:
+    assert (a.keys, a.names_shown, a.count, a.codes, a.shown) == (b.keys, b.names_shown, b.count, b.codes, b.shown)
+    assert np.array_equal(a.positions_, b.positions_) and np.array_equal(a.offsets, b.offsets)
+
+
+def test_people_updated_for_changed_records_are_those_built_afresh(people):
+    """Records kept (renumbered), gone, retitled and added: the update reads only the new titles, and gives what a
+    fresh build gives, names shown and code names included."""
+    more = TITLES + ["Letter from Stalin to Kovalev", "Cable, Filippov [Stalin] to Mao Zedong"]
+    before = People.build([_record(i, t) for i, t in enumerate(more)], people.analyzer)
+    # now: record 0 gone, 1 and 2 kept (moved up), 3 retitled, a new one, the rest kept
+    titles = [more[1], more[2], "Letter from Kovalev to Filippov", "Telegram from Mikoyan to Stalin", *more[4:]]
+    origin = np.asarray([1, 2, -1, -1, 4, 5, 6, 7])
+    read: list[int] = []
+
+    def old_title(position: int) -> str:
+        read.append(position)
+        return more[position]
+
+    updated = People.update(before, titles, origin, old_title, people.analyzer)
+    assert sorted(read) == [0, 3]  # only the titles of the records gone are read again
+    _same_people(updated, People.build([_record(i, t) for i, t in enumerate(titles)], people.analyzer))
+    assert updated.positions("stalin", ("recipients",)).tolist() == [2, 3]
+
+
+def test_people_of_another_format_or_alias_table_are_not_updated(people, tmp_path):
+    titles = list(TITLES)
+    with pytest.raises(ValueError):
+        People.update(People(people.keys, people.names_shown, people.positions_, people.offsets, people.count,
+                             people.analyzer), titles, np.arange(len(titles)), TITLES.__getitem__, people.analyzer)
+    with pytest.raises(ValueError):
+        People.update(people, titles, np.arange(len(titles)), TITLES.__getitem__, Analyzer({"uncle joe": "stalin"}))
+    people.save(tmp_path)
+    _same_people(People.read(tmp_path, people.analyzer), people)
+    data = json.loads((tmp_path / PEOPLE_FILE).read_text(encoding="utf-8"))
+    del data["shown"]
+    (tmp_path / PEOPLE_FILE).write_text(json.dumps({**data, "format": 2}), encoding="utf-8")
+    older = People.read(tmp_path, people.analyzer)  # a build of the format before: loaded, but built afresh
+    assert older.keys == people.keys and older.shown is None
+    with pytest.raises(ValueError):
+        People.update(older, titles, np.arange(len(titles)), TITLES.__getitem__, people.analyzer)

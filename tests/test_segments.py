@@ -168,3 +168,17 @@ def test_an_ivfpq_index_re_ranks_exactly_and_takes_updates(synthetic_config, has
         record = index.records[position]
         hits = search(index, embedded_text(record), hashing_embedder, 3, "dense")
         assert hits[0].id == record.id and hits[0].similarity == pytest.approx(1.0, abs=1e-3)
+
+
+def test_matching_gives_each_previous_row_to_one_record_and_copies_the_rest():
+    """Rows by key, each to one record; a record taken from the previous build keeps its own position's row; a
+    known text with no row left has a donor to copy from, a new one neither."""
+    from types import SimpleNamespace
+
+    old = [b"a", b"b", b"a", b"c"]  # positions 0-3; segment 0 serves 0, 1, 3 and segment 1 serves 2
+    parts = [SimpleNamespace(positions=np.array([0, 1, -1, 3])), SimpleNamespace(positions=np.array([2]))]
+    m = segments.match(old, parts, [b"c", b"a", b"a", b"a", b"new"])
+    assert m.segment.tolist() == [0, 0, 1, -1, -1] and m.row.tolist()[:3] == [3, 0, 0]
+    assert m.known.tolist() == [True, True, True, True, False] and m.donor.tolist() == [-1, -1, -1, 0, -1]
+    m = segments.match(old, parts, [b"a", b"a", b"c"], origin=np.array([2, -1, 3]))
+    assert m.segment.tolist() == [1, 0, 0] and m.row.tolist() == [0, 0, 3] and m.known.all()
