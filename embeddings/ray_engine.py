@@ -15,8 +15,8 @@ import numpy as np
 
 from embeddings.errors import RAY_INSTALL, EngineError
 
-BATCH = 256  # texts an actor encodes at a time (the encoder sorts them into batches of similar length)
-BLOCK = 1024  # texts a block of the dataset holds: blocks are what the actors share out
+BLOCK = 1024  # texts a block of the dataset holds at most: blocks are what the actors share out
+BLOCKS_PER_ACTOR = 4  # fewer texts than BLOCK for each: blocks small enough that every actor has its share
 Progress = Callable[[int, int], None]
 
 
@@ -53,7 +53,8 @@ def connect(address: str | None = None):
 
 
 class _Encoder:
-    """A Ray actor's encoder: the model, made once by the factory, on the actor's one CPU."""
+    """A Ray actor's encoder: the model, made once by the factory, on the actor's one CPU. The embedder encodes
+    each text alone, so its vectors are the local path's whichever texts share a block."""
 
     def __init__(self, make_embedder: Callable[[], object]) -> None:
         self.embedder = make_embedder()
@@ -82,12 +83,14 @@ def encode_on_ray(
     import pyarrow as pa
 
     table = pa.table({"row": np.arange(len(texts), dtype=np.int64), "text": pa.array(texts, type=pa.string())})
-    blocks = [table.slice(start, BLOCK) for start in range(0, len(texts), BLOCK)]  # one block keeps one actor busy
-    pool = ray.data.ActorPoolStrategy(size=min(workers(ray), len(blocks)))
+    actors = workers(ray)
+    size = max(1, min(BLOCK, -(-len(texts) // (actors * BLOCKS_PER_ACTOR))))
+    blocks = [table.slice(start, size) for start in range(0, len(texts), size)]
+    pool = ray.data.ActorPoolStrategy(size=min(actors, len(blocks)))
     encoded = ray.data.from_arrow(blocks).map_batches(
         _Encoder,
         fn_constructor_args=(make_embedder,),
-        batch_size=BATCH,
+        batch_size=size,
         batch_format="numpy",
         compute=pool,
         num_cpus=1,

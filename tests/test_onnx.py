@@ -13,7 +13,7 @@ from index_helpers import truncate
 
 from embeddings.files import file_digest
 from embeddings.model import Embedder, resolve_model
-from embeddings.onnx import OnnxQueryEncoder, cache_dir, export_path, quantized_path, verified
+from embeddings.onnx import INT8_RECIPE, OnnxQueryEncoder, cache_dir, export_path, quantized_path, verified
 
 MODEL = "all-MiniLM-L6-v2"
 
@@ -89,22 +89,36 @@ TEXTS = [
 ] * 30
 
 
-def test_records_are_encoded_in_batches_on_every_core_as_the_model_encodes_them(embedder):
+def test_records_are_encoded_on_every_core_as_the_model_encodes_them(embedder):
     float32 = Embedder(MODEL, cache=embedder.cache, encoder="onnx")
     assert float32.batch_backend == "onnx"
-    batched = float32.encode(TEXTS)
+    fast = float32.encode(TEXTS)  # 150 texts: chunks shared out to the worker processes
     reference = embedder._torch_encode(TEXTS)
-    assert batched.shape == reference.shape == (len(TEXTS), 384) and batched.dtype == np.float32
-    assert np.abs(batched - reference).max() < 1e-5
+    assert fast.shape == reference.shape == (len(TEXTS), 384) and fast.dtype == np.float32
+    assert np.abs(fast - reference).max() < 1e-5
+
+
+@pytest.mark.parametrize("encoder", ["onnx", "onnx-int8"])
+def test_a_texts_vector_does_not_depend_on_the_texts_encoded_with_it(embedder, encoder):
+    # int8 activations are quantised by the range of what one run holds: batched, a text moved with its neighbours
+    model = Embedder(MODEL, cache=embedder.cache, encoder=encoder)
+    together = model.encode(TEXTS[:120])  # on the worker processes
+    order = np.random.default_rng(0).permutation(120)
+    np.testing.assert_allclose(model.encode([TEXTS[i] for i in order]), together[order], atol=1e-6)
+    alone = np.stack([model.encode([text])[0] for text in TEXTS[:5]])  # in this process, one at a time
+    np.testing.assert_allclose(alone, together[:5], atol=1e-6)
 
 
 def test_the_int8_model_is_made_once_and_stays_close(embedder, own_cache):
     shutil.copytree(cache_dir(embedder.cache), cache_dir(own_cache))
     (own_cache / "onnx" / quantized_path(resolve_model(MODEL), own_cache).name).unlink(missing_ok=True)
     int8 = Embedder(MODEL, cache=own_cache)  # the default
-    assert int8.batch_backend == "onnx-int8" and verified(quantized_path(resolve_model(MODEL), own_cache))
+    target = quantized_path(resolve_model(MODEL), own_cache)
+    assert int8.batch_backend == "onnx-int8" and verified(target) and INT8_RECIPE in target.name
+    made = target.stat().st_mtime_ns
     cosines = (int8.encode(TEXTS[:5]) * embedder._torch_encode(TEXTS[:5])).sum(axis=1)
     assert cosines.min() > 0.98  # close, not equal: the bench and the evaluation measure what it costs
+    assert Embedder(MODEL, cache=own_cache).batch_backend == "onnx-int8" and target.stat().st_mtime_ns == made
 
 
 @pytest.mark.slow  # loads the model a second time

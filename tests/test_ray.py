@@ -54,6 +54,21 @@ def test_the_ray_engine_writes_the_build_the_local_path_writes(ray_cluster, hash
     np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
 
 
+def test_with_the_real_model_and_the_default_encoder_the_cluster_gives_the_local_vectors(
+    ray_cluster, shipped_copy, embedder, tmp_path
+):
+    # The actors make their embedder from the configuration, as the local build does; a text's vector must not
+    # depend on which texts share its block (the local path encoded these 10 in one call, the actors 2 at a time).
+    on_ray = replace(shipped_copy, index=tmp_path / "ray", engine="ray", cache=embedder.cache)
+    local = replace(on_ray, index=tmp_path / "local", engine="local")
+    assert on_ray.encoder == Config().encoder == embedder.encoder == "onnx-int8"
+    assert _counts(ArchiveIndex.build(on_ray)) == (10, 10, 0, 0)
+    assert _counts(ArchiveIndex.build(local, embedder=embedder)) == (10, 10, 0, 0)
+    a, b = ArchiveIndex.load(on_ray), ArchiveIndex.load(local)
+    assert list(a.records) == list(b.records)
+    np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
+
+
 def test_the_engine_flag_on_the_command_line(ray_cluster, hashing_copy, tmp_path, capfd):
     config = replace(hashing_copy, index=tmp_path / "cli")
     status, out, _ = run(capfd, "index", *where(config), "--engine", "ray")

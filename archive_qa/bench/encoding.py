@@ -46,7 +46,7 @@ def encoder_rates(config: Config, texts: list[str]) -> tuple[dict, dict[str, np.
     best = dict.fromkeys(ENCODERS, math.inf)
     vectors: dict[str, np.ndarray] = {}
     for name in ENCODERS:  # warm-up: the export and int8 copy made if not yet, the worker processes started
-        _encode(models[name], name, texts[: 4 * OnnxBatchEncoder.BATCH])
+        _encode(models[name], name, texts[: 4 * OnnxBatchEncoder.CHUNK])
     for _ in range(PASSES):
         for name in ENCODERS:
             vectors[name], seconds = clock(_encode, models[name], name, texts)
