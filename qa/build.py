@@ -339,6 +339,7 @@ def write(p: Plan, vectors: np.ndarray, folder: Path, started: float) -> None:
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         segments=segments,
         vector_dtype=p.dtype,
+        vectors=vector_model(p.config.model, p.config.encoder),
         build_seconds=round(time.perf_counter() - started, 3),
     ).write(folder, {**linked, **written})
     for path in folder.rglob("*"):
@@ -524,6 +525,8 @@ def build(
         # wrong. A file whose size and times are as the current build recorded keeps the digest recorded then.
         state = corpus_state(config.corpus, current[1].corpus_files if current else None)
         analyzer = Analyzer.from_files(config.aliases)
+        # Vectors made otherwise (another encoder, another int8 recipe) are not mixed with new ones: all re-encoded.
+        force = force or (current is not None and current[1].vectors != vector_model(config.model, config.encoder))
         if not force and current and unchanged(current[1], state, analyzer, *_kind(config, current[1])):
             clean(index_dir)
             count = current[1].count

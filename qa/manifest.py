@@ -143,6 +143,7 @@ class Manifest:
     built_at: str
     segments: list[dict] = field(default_factory=list)  # name, kind and rows of each segment, the main one first
     vector_dtype: str = "float32"
+    vectors: str = ""  # what made the vectors: the model, and its int8 recipe when quantised (vector_model)
     files: dict[str, dict] = field(default_factory=dict)
     build_seconds: float = 0.0
     format_version: int = FORMAT_VERSION
@@ -228,6 +229,7 @@ def _well_formed(raw: dict) -> bool:
         and _whole(raw.get("dim"), 1)
         and raw.get("kind") in KINDS
         and isinstance(raw.get("model"), str)
+        and isinstance(raw.get("vectors", ""), str)
         and isinstance(raw.get("aliases"), str)
         and isinstance(raw.get("corpus"), str)
         and isinstance(raw.get("built_at"), str)

@@ -151,6 +151,23 @@ def test_the_embedder_given_must_be_the_configured_model(hashing_copy):
         ArchiveIndex.build(model, embedder=float32)
 
 
+def test_vectors_of_another_encoder_are_never_mixed_with_the_builds(shipped_copy, embedder):
+    """Switching the build's encoder (int8 <-> float32) encodes every record again, even with nothing else changed;
+    the manifest says what made the vectors, and switching back does it again."""
+    from embeddings.model import Embedder, vector_model
+
+    assert ArchiveIndex.build(shipped_copy, embedder=embedder).embedded == 0  # a copy: touched, nothing encoded
+    float32 = replace(shipped_copy, encoder="onnx")
+    report = ArchiveIndex.build(float32, embedder=Embedder(embedder.name, cache=embedder.cache, encoder="onnx"))
+    assert not report.up_to_date and report.embedded == report.count == 10
+    index = ArchiveIndex.load(float32)
+    assert index.manifest.vectors == vector_model(embedder.name, "onnx") == embedder.name
+    reference = embedder._torch_encode([embedded_text(r) for r in index.records])
+    assert np.abs(np.asarray(index.vectors, dtype=np.float32) - reference).max() < 1e-4  # float32: the model's own
+    assert ArchiveIndex.build(shipped_copy, embedder=embedder).embedded == 10
+    assert ArchiveIndex.load(shipped_copy).manifest.vectors == vector_model(embedder.name, "onnx-int8")
+
+
 # ---------------------------------------------------------------------------------------------- incremental
 
 
