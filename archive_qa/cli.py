@@ -115,9 +115,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     if config.engine == "ray":  # say at once when Ray is missing, not after reading the corpus
-        from embeddings.ray_engine import import_ray
+        from embeddings.ray_engine import check_reachable, import_ray
 
         import_ray()
+        check_reachable(config.ray_address)
     try:
         report = ArchiveIndex.build(config, force=args.force, progress=_progress_bar())
     except OSError as exc:  # a full disk, a folder that cannot be written: the previous index is untouched

@@ -9,6 +9,8 @@ to this process, which writes the build as the local path does.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +20,7 @@ from embeddings.errors import RAY_INSTALL, EngineError
 BLOCK = 1024  # texts a block of the dataset holds at most: blocks are what the actors share out
 BLOCKS_PER_ACTOR = 4  # fewer texts than BLOCK for each: blocks small enough that every actor has its share
 Progress = Callable[[int, int], None]
+CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer in this long is refused (Ray retries for minutes)
 
 
 def import_ray():
@@ -34,6 +37,7 @@ def connect(address: str | None = None):
     """Join the cluster at `address` (else RAY_ADDRESS), or start a local one; quiet, once per process."""
     ray = import_ray()
     if not ray.is_initialized():
+        check_reachable(address)
         try:
             ray.init(
                 address=address,
@@ -50,6 +54,26 @@ def connect(address: str | None = None):
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # not its notes on progress bars and block counts
     return ray
+
+
+def check_reachable(address: str | None) -> None:
+    """The cluster at `address` (else RAY_ADDRESS), when named by host and port (`host:port` or
+    `ray://host:port`), answers within CONNECT_TIMEOUT_S, or EngineError says so at once: given an address
+    nobody listens on, Ray itself retries for many minutes. Other forms ("auto", "local", none) are left to
+    Ray's own rules."""
+    address = address or os.environ.get("RAY_ADDRESS") or ""
+    host, colon, port = address.strip().removeprefix("ray://").rpartition(":")
+    if not colon or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except (OSError, ValueError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise EngineError(
+            f"cannot reach the Ray cluster at {address} ({reason}): start it (`ray start --head` on its head node) "
+            "or give its address with --ray-address or RAY_ADDRESS"
+        ) from None
 
 
 class _Encoder:

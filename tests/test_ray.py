@@ -8,6 +8,7 @@ embedder) serves the comparisons.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from dataclasses import replace
 
@@ -81,3 +82,15 @@ def test_without_ray_the_flag_says_how_to_install_it(hashing_copy, monkeypatch, 
     status, out, err = run(capfd, "index", *where(hashing_copy), "--engine", "ray")
     assert_one_line(status, out, err, "--engine ray needs Ray, which is not installed", "pip install 'archive-qa[ray]'")
     assert Config.from_env({"ARCHIVE_QA_ENGINE": "ray"}).engine == "ray"
+
+
+def test_a_cluster_address_nobody_answers_is_refused_at_once(hashing_copy, capfd):
+    with socket.socket() as probe:  # a port just freed: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    before = sorted(p.name for p in (hashing_copy.index_dir / "builds").iterdir())
+    address = f"127.0.0.1:{port}"
+    status, out, err = run(capfd, "index", *where(hashing_copy), "--engine", "ray", "--ray-address", address)
+    assert_one_line(status, out, err, f"cannot reach the Ray cluster at 127.0.0.1:{port}")
+    assert "--ray-address or RAY_ADDRESS" in err
+    assert sorted(p.name for p in (hashing_copy.index_dir / "builds").iterdir()) == before  # nothing written
