@@ -300,7 +300,10 @@ def encode(p: Plan, embedder: Embedder | None, progress: Progress | None) -> np.
 
 
 def encode_texts(config: Config, embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
-    """Encode here in chunks, or on a Ray cluster (`config.engine`), telling `progress` as texts are done."""
+    """Encode here in chunks, or on a Ray cluster (`config.engine`), telling `progress` as texts are done (and
+    once before any is, so a progress bar shows while the first chunk is encoded)."""
+    if progress is not None and texts:
+        progress(0, len(texts))
     if config.engine == "ray":
         from embeddings.ray_engine import encode_on_ray
 

@@ -168,6 +168,20 @@ def test_vectors_of_another_encoder_are_never_mixed_with_the_builds(shipped_copy
     assert ArchiveIndex.load(shipped_copy).manifest.vectors == vector_model(embedder.name, "onnx-int8")
 
 
+def test_progress_is_told_before_the_first_text_is_encoded(hashing_copy, hashing_embedder):
+    """So a progress bar shows while the first chunk is encoded, not only after it."""
+    events: list = []
+
+    class Recording(CountingEmbedder):
+        def encode(self, texts, **kwargs):
+            events.append(("encode", len(texts)))
+            return super().encode(texts, **kwargs)
+
+    recording = Recording(hashing_embedder)
+    ArchiveIndex.build(hashing_copy, force=True, embedder=recording, progress=lambda *told: events.append(told))
+    assert events == [(0, 10), ("encode", 10), (10, 10)]
+
+
 # ---------------------------------------------------------------------------------------------- incremental
 
 
