@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from embeddings.errors import RAY_INSTALL
-from qa.config import ENCODERS, ENGINES, INDEX_KINDS, MODES, VECTOR_DTYPES, Config
+from qa.config import DEVICES, ENCODERS, ENGINES, INDEX_KINDS, MODES, VECTOR_DTYPES, Config
 from qa.errors import ArchiveQAError, DataError, QuestionError
 
 EXIT_PROBLEM = 2
@@ -31,7 +31,7 @@ class CheckFailed(Exception):
 def config_from_args(args: argparse.Namespace) -> Config:
     """The configuration for a command: defaults, environment variables, then the command's flags."""
     names = ("corpus", "index", "model", "k", "mode", "index_kind", "aliases", "vector_dtype", "encoder", "engine")
-    names += ("ray_address",)
+    names += ("device", "ray_address")
     return Config.from_env(**{name: getattr(args, name, None) for name in names})
 
 
@@ -157,6 +157,7 @@ def add_index(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index-kind", choices=INDEX_KINDS, help=described("index_kind"))
     p.add_argument("--vector-dtype", choices=VECTOR_DTYPES, help=described("vector_dtype"))
     p.add_argument("--encoder", choices=ENCODERS, help=described("encoder"))
+    p.add_argument("--device", choices=DEVICES, help=described("device"))
     p.add_argument("--engine", choices=ENGINES, help=f"{described('engine')}; ray needs `{RAY_INSTALL}`")
     p.add_argument("--ray-address", metavar="ADDRESS", help=settings["ray_address"].help)
     p.set_defaults(func=cmd_index, search_threads=0)

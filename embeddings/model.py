@@ -64,12 +64,19 @@ class Embedder:
     """
 
     def __init__(
-        self, model: str, *, query_backend: str = "onnx", cache: Path | None = None, encoder: str = "onnx-int8"
+        self,
+        model: str,
+        *,
+        query_backend: str = "onnx",
+        cache: Path | None = None,
+        encoder: str = "onnx-int8",
+        device: str = "cpu",
     ) -> None:
         """`query_backend` "onnx" encodes questions through an export kept under `cache` (no cache: "torch");
         `encoder` says what encodes batches of records: "onnx-int8" (the default: on the eval set nDCG@10 within
         0.005 of PyTorch float32 in every mode, and 2-3x its speed on 2 cores), "onnx" (float32: the model's own
-        vectors to 1e-6) or "torch" (no cache: "torch")."""
+        vectors to 1e-6) or "torch" (no cache: "torch"). `device` is where PyTorch runs the model: "cpu", or "cuda"
+        (a GPU, checked when the model is first loaded)."""
         if missing_folder(model):
             raise ModelError(
                 f"model folder {model!r} does not exist: choose an existing sentence-transformers model folder, "
@@ -79,6 +86,7 @@ class Embedder:
         self.cache = cache
         self.encoder = encoder if cache is not None else "torch"
         self._path = resolve_model(model)
+        self.device = device
         self._lock = threading.RLock()
         self._model = None
         self._query_encoder = None
@@ -108,8 +116,16 @@ class Embedder:
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        if self.device != "cpu":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ModelError(
+                    f"device {self.device!r}: PyTorch sees no CUDA GPU here (torch {torch.__version__}); "
+                    "use --device cpu, or install a CUDA build of PyTorch on a machine with a GPU"
+                )
         try:
-            return SentenceTransformer(self._path, device="cpu", local_files_only=True)
+            return SentenceTransformer(self._path, device=self.device, local_files_only=True)
         except Exception as exc:  # the library raises many kinds; all mean "not loadable offline"
             hint = "a local folder" if not Path(self._path).exists() else "a sentence-transformers model folder"
             raise ModelError(

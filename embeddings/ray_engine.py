@@ -82,7 +82,7 @@ class _Encoder:
 
     def __init__(self, make_embedder: Callable[[], object]) -> None:
         self.embedder = make_embedder()
-        if hasattr(self.embedder, "threads"):
+        if getattr(self.embedder, "device", "cpu") == "cpu" and hasattr(self.embedder, "threads"):
             self.embedder.threads = 1  # one actor a CPU: its work on one thread
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -95,19 +95,30 @@ def workers(ray) -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
+def gpu_workers(ray) -> tuple[int, dict]:
+    """How many actors encode on GPUs (one a GPU of the cluster) and what each asks for; EngineError when the
+    cluster has none."""
+    count = int(ray.cluster_resources().get("GPU", 0))
+    if not count:
+        raise EngineError("--device cuda: the Ray cluster has no GPUs (ray.cluster_resources() lists none)")
+    return count, {"num_gpus": 1}
+
+
 def encode_on_ray(
     texts: list[str],
     make_embedder: Callable[[], object],
     *,
     address: str | None = None,
     progress: Progress | None = None,
+    gpus: bool = False,
 ) -> np.ndarray:
-    """Normalised float32 vectors of the texts, in order, encoded by actors of the Ray cluster."""
+    """Normalised float32 vectors of the texts, in order, encoded by actors of the Ray cluster: one a CPU, or
+    with `gpus` one a GPU of the cluster (each actor given its GPU by Ray)."""
     ray = connect(address)
     import pyarrow as pa
 
     table = pa.table({"row": np.arange(len(texts), dtype=np.int64), "text": pa.array(texts, type=pa.string())})
-    actors = workers(ray)
+    actors, resources = gpu_workers(ray) if gpus else (workers(ray), {"num_cpus": 1})
     size = max(1, min(BLOCK, -(-len(texts) // (actors * BLOCKS_PER_ACTOR))))
     blocks = [table.slice(start, size) for start in range(0, len(texts), size)]
     pool = ray.data.ActorPoolStrategy(size=min(actors, len(blocks)))
@@ -117,7 +128,7 @@ def encode_on_ray(
         batch_size=size,
         batch_format="numpy",
         compute=pool,
-        num_cpus=1,
+        **resources,
     )
     out: np.ndarray | None = None
     done = 0

@@ -34,7 +34,7 @@ from embeddings.model import Embedder, same_model, text_key, vector_model
 from embeddings.vectors import SEGMENT_FILE, Segments, VectorIndex, choose_dtype, choose_kind
 from qa.config import Config
 from qa.corpus import Corpus, load_corpus
-from qa.errors import IndexProblem
+from qa.errors import ArchiveQAError, IndexProblem
 from qa.lexical import Analyzer, Postings
 from qa.manifest import (
     BUILD_MARKER,
@@ -308,7 +308,7 @@ def encode_texts(config: Config, embedder: Embedder, texts: list[str], progress:
         from embeddings.ray_engine import encode_on_ray
 
         make = functools.partial(default_embedder, config)
-        return encode_on_ray(texts, make, address=config.ray_address, progress=progress)
+        return encode_on_ray(texts, make, address=config.ray_address, progress=progress, gpus=config.device != "cpu")
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for start in range(0, len(texts), ENCODE_CHUNK):
         chunk = texts[start : start + ENCODE_CHUNK]
@@ -519,6 +519,11 @@ def build(
     encoder = getattr(embedder, "encoder", config.encoder)
     if vector_model(config.model, encoder) != vector_model(config.model, config.encoder):
         raise ValueError(f"the embedder encodes with {encoder!r} but the configuration names {config.encoder!r}")
+    if config.device != "cpu" and config.encoder != "torch":
+        raise ArchiveQAError(
+            f"device {config.device} runs the torch encoder only (the ONNX encoders run on the CPU)",
+            f"archive-qa index --device {config.device} --encoder torch",
+        )
     step = on_step or (lambda name: None)
     index_dir = config.index_dir
     claim(index_dir)
@@ -577,7 +582,13 @@ def default_embedder(config: Config) -> Embedder:
     """The configured model, with its question path as configured (`hashing:<dim>` is the model-free one)."""
     if is_hashing(config.model):
         return HashingEmbedder(config.model)
-    return Embedder(config.model, query_backend=config.query_backend, cache=config.cache, encoder=config.encoder)
+    return Embedder(
+        config.model,
+        query_backend=config.query_backend,
+        cache=config.cache,
+        encoder=config.encoder,
+        device=config.device,
+    )
 
 
 def _kind(config: Config, manifest: Manifest) -> tuple[str, str]:

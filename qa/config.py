@@ -22,6 +22,7 @@ VECTOR_DTYPES = ("auto", "float32", "float16")
 QUERY_BACKENDS = ("onnx", "torch")
 ENCODERS = ("onnx", "onnx-int8", "torch")
 ENGINES = ("local", "ray")
+DEVICES = ("cpu", "cuda")
 MAX_K = 100
 
 
@@ -158,6 +159,10 @@ class Config:
     encoder: str = _setting(
         "onnx-int8", "ENCODER", str, "runtime encoding the index's records: onnx-int8 (all cores), onnx, torch",
         _one_of(ENCODERS),
+    )
+    device: str = _setting(
+        "cpu", "DEVICE", str, "where the torch encoder runs: cpu, or cuda (with --engine ray: a GPU an actor)",
+        _one_of(DEVICES),
     )
     engine: str = _setting(
         "local", "ENGINE", str, "where the index's records are encoded: here (local) or on a Ray cluster (ray)",

@@ -23,6 +23,7 @@ GOOD = {
     "aliases": ("extra.tsv", Path("extra.tsv")),
     "query_backend": ("torch", "torch"),
     "encoder": ("onnx", "onnx"),
+    "device": ("cuda", "cuda"),
     "engine": ("ray", "ray"),
     "ray_address": ("10.0.0.5:6379", "10.0.0.5:6379"),
     "cache": ("/tmp/qa-cache", Path("/tmp/qa-cache")),

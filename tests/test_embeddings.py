@@ -65,6 +65,17 @@ def test_a_model_name_not_in_the_local_cache_says_so_in_one_line(tmp_path):
 # ---------------------------------------------------------------------------------------------- the real model
 
 
+def test_device_cuda_without_a_gpu_says_so_in_one_line(embedder):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    gpu = Embedder(embedder.name, cache=embedder.cache, encoder="torch", device="cuda")  # questions: ONNX, on the CPU
+    with pytest.raises(ModelError, match="device 'cuda': PyTorch sees no CUDA GPU here") as caught:
+        gpu.encode(["a cable from Kovalev"])
+    assert "\n" not in str(caught.value) and "--device cpu" in str(caught.value)
+
+
 def test_vectors_are_normalised_float32(embedder):
     vectors = embedder.encode(["Stalin and Mao discuss a Soviet loan", "a telegram about the harvest", "x"])
     assert embedder.dim == 384

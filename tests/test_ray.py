@@ -26,8 +26,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Dat
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """A local two-CPU cluster for this module, shut down after it."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    """A local two-CPU cluster for this module, shut down after it. It declares one GPU (Ray takes the count it is
+    given; there is none here): actors asking for a GPU are placed on it, so the GPU path's placement is tested."""
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 
@@ -94,3 +95,40 @@ def test_a_cluster_address_nobody_answers_is_refused_at_once(hashing_copy, capfd
     assert_one_line(status, out, err, f"cannot reach the Ray cluster at 127.0.0.1:{port}")
     assert "--ray-address or RAY_ADDRESS" in err
     assert sorted(p.name for p in (hashing_copy.index_dir / "builds").iterdir()) == before  # nothing written
+
+
+def test_with_device_cuda_each_actor_is_given_a_gpu_of_the_cluster(ray_cluster):
+    from embeddings.ray_engine import encode_on_ray, gpu_workers
+
+    class _OnItsGpu(HashingEmbedder):  # defined here: the actors receive it by value (tests are not importable there)
+        """The model-free embedder, refusing to encode unless Ray gave its actor a GPU."""
+
+        def encode(self, texts, **kwargs):
+            if len(ray.get_gpu_ids()) != 1:
+                raise RuntimeError(f"an actor without its GPU: {ray.get_gpu_ids()}")
+            return super().encode(texts, **kwargs)
+
+    texts = [f"Cable {i} from Kovalev to Filippov on the loan" for i in range(40)]
+    assert gpu_workers(ray) == (1, {"num_gpus": 1})
+    vectors = encode_on_ray(texts, _OnItsGpu, gpus=True)
+    np.testing.assert_allclose(vectors, HashingEmbedder().encode(texts), atol=1e-6)
+    with pytest.raises(Exception, match="an actor without its GPU"):  # the check above can fail: CPU actors have none
+        encode_on_ray(texts, _OnItsGpu, gpus=False)
+
+
+def test_a_cluster_without_gpus_is_refused_for_device_cuda():
+    from embeddings.errors import EngineError
+    from embeddings.ray_engine import gpu_workers
+
+    class NoGpus:  # a cluster's resources as Ray reports them, without GPUs
+        @staticmethod
+        def cluster_resources():
+            return {"CPU": 64.0, "memory": 1e11}
+
+    with pytest.raises(EngineError, match="the Ray cluster has no GPUs"):
+        gpu_workers(NoGpus)
+
+
+def test_device_cuda_asks_for_the_torch_encoder_in_one_line(hashing_copy, capfd):
+    status, out, err = run(capfd, "index", *where(hashing_copy), "--device", "cuda")
+    assert_one_line(status, out, err, "device cuda runs the torch encoder only", "--device cuda --encoder torch")
