@@ -319,8 +319,9 @@ def notes(report: dict) -> list[str]:
         f"Stand-in vectors (mean of the model's word vectors, archive_qa.bench.synthetic.StandInEmbedder): "
         f"{', '.join(stand_in) or 'none'}.",
         "- Raw model rate: the bare `SentenceTransformer.encode` (PyTorch, batches of 64) on the same texts in the "
-        "same run, passes interleaved with the build's encoder (ONNX batches on every core). At stand-in sizes both "
-        "are measured on an even sample of the texts; `*` figures are projected: the build's measured "
+        "same run, passes interleaved with the build's encoder (ONNX, each text alone, on worker processes, one "
+        "a core). At stand-in sizes both are measured on an even sample of the texts; `*` figures are projected: "
+        "the build's measured "
         "non-encoding time plus the texts it encoded at the build encoder's measured rate.",
         "- Index memory: anonymous memory of the serving process after loading the index, less before (vectors "
         "and postings are memory-mapped files: they count in RSS only as pages are read, and can be dropped).",
