@@ -244,7 +244,10 @@ def plan(config: Config, state: dict[str, dict], previous: Previous | None, *, f
     analyzer = Analyzer.from_files(config.aliases)
     m = match(previous.keys, previous.segments, keys, origin) if previous else _no_match(len(keys))
     p = Plan(config, state, corpus, known, keys, kind, dtype, analyzer, previous, m, None, None, origin)
-    lay_out_plan(p, force=force)
+    # float32 asked for by name over float16 vectors: they are encoded again, not widened from their rounding
+    # (an `auto` change of kind keeps the stored vectors: a collection crossing the size rule is not re-encoded).
+    widened = previous is not None and previous.manifest.vector_dtype == "float16" and config.vector_dtype == "float32"
+    lay_out_plan(p, force=force or widened)
     return p
 
 

@@ -597,6 +597,19 @@ def test_hnsw_when_forced_finds_the_same_top_hits(hashing_copy, hashing_index, h
         ArchiveIndex.load(hashing_copy)
 
 
+def test_float32_asked_for_over_float16_vectors_encodes_them_again(hashing_copy, counter):
+    exact = np.asarray(ArchiveIndex.load(hashing_copy).vectors, dtype=np.float32)
+    assert _counts(_build(replace(hashing_copy, vector_dtype="float16"))) == (10, 0, 10, 0)  # narrowed, not encoded
+    rounded = np.asarray(ArchiveIndex.load(hashing_copy).vectors, dtype=np.float32)
+    assert 0 < np.abs(rounded - exact).max() < 1e-3
+    assert _counts(_build(replace(hashing_copy, vector_dtype="float32"), counter)) == (10, 10, 0, 0)
+    np.testing.assert_array_equal(np.asarray(ArchiveIndex.load(hashing_copy).vectors), exact)  # float32 again
+    assert _counts(_build(replace(hashing_copy, vector_dtype="float16"))) == (10, 0, 10, 0)
+    # `auto` (float32 for a flat index, as after a kind change by the size rule) keeps the stored vectors
+    assert _counts(_build(replace(hashing_copy, vector_dtype="auto"))) == (10, 0, 10, 0)
+    assert read_manifest(hashing_copy)["vector_dtype"] == "float32"
+
+
 def test_the_index_kind_flag_and_the_size_threshold(hashing_copy, capfd):
     status, out, _ = run(capfd, "index", *where(hashing_copy), "--index-kind", "hnsw")
     assert status == 0 and out.startswith("index built: 10 records (0 embedded, 10 reused, 0 removed)")
