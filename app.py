@@ -2,7 +2,7 @@
 (app_pages/browse.py), with what they share in app_pages/common.py.
 
 Layout only: answering, filtering, index checks, conversations, citations and every text shown come from qa/.
-Corpus and user text is only ever shown escaped (qa.text.escape_markdown) or as code, never as HTML.
+Corpus and user text is only ever shown escaped (qa.chat.text.escape_markdown) or as code, never as HTML.
 The corpus, the index and the conversation file come from ARCHIVE_QA_* environment variables (qa.config.Config).
 """
 

@@ -10,8 +10,8 @@ import pyarrow as pa
 import streamlit as st
 
 from app_pages import common
-from qa.collection import UNDATED_CHOICES, Browse, browse_rows, status_line
-from qa.text import escape_markdown, question_words, record_label
+from qa.chat.collection import UNDATED_CHOICES, Browse, browse_rows, status_line
+from qa.chat.text import escape_markdown, question_words, record_label
 
 YEAR_CHART = "browse_year_chart"
 

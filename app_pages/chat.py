@@ -14,14 +14,10 @@ from dataclasses import replace
 import streamlit as st
 
 from app_pages import common
-from qa.answer import Answer
-from qa.assistant import Filters
-from qa.citations import numbered_citations, to_csl_json, to_ris
-from qa.collection import question_years, range_words, year_filters
-from qa.config import MODES, Config
-from qa.conversations import decode_turn, encode_turn, valid_id
-from qa.errors import ArchiveQAError, QuestionError
-from qa.text import (
+from qa.chat.citations import numbered_citations, to_csl_json, to_ris
+from qa.chat.collection import question_years, range_words, year_filters
+from qa.chat.conversations import decode_turn, encode_turn, valid_id
+from qa.chat.text import (
     MODE_LABELS,
     answer_footer,
     answer_markdown,
@@ -39,6 +35,9 @@ from qa.text import (
     timeline_span,
     why_lines,
 )
+from qa.config import MODES, Config
+from qa.errors import ArchiveQAError, QuestionError
+from qa.types import Answer, Filters
 
 CHAT = "chat"  # the chat fragment's key: a question reruns it by this name (st.rerun(CHAT) in a widget callback)
 LINK = "conversation"  # the query parameter naming the conversation shown

@@ -1,9 +1,9 @@
 """What both pages of the chat app share: the model, index, assistant and conversation store, loaded once per server
 process; the configuration; the index rebuild; who may see which conversations; a record's card.
 
-Layout only: every decision and every text shown comes from qa/ (qa.text, qa.collection, qa.citations,
-qa.conversations). Corpus and user text is only ever shown escaped (qa.text.escape_markdown) or as code, never as
-HTML.
+Layout only: every decision and every text shown comes from qa/ (qa.chat: text, collection, citations,
+conversations). Corpus and user text is only ever shown escaped (qa.chat.text.escape_markdown) or as code, never
+as HTML.
 """
 
 from __future__ import annotations
@@ -16,17 +16,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from qa import runtime
-from qa.assistant import Assistant
-from qa.build import default_embedder
-from qa.citations import record_link
-from qa.collection import BrowseTable, Overview, browse_table, example_questions, overview
-from qa.config import Config
-from qa.conversations import Access, ConversationStore, access
-from qa.errors import ArchiveQAError
-from qa.index import ArchiveIndex
-from qa.manifest import CURRENT
-from qa.records import Record
-from qa.text import (
+from qa.answer import Assistant
+from qa.chat.citations import record_link
+from qa.chat.collection import BrowseTable, Overview, browse_table, example_questions, overview
+from qa.chat.conversations import Access, ConversationStore, access
+from qa.chat.text import (
     correspondents_line,
     escape_markdown,
     first_upper,
@@ -36,6 +30,12 @@ from qa.text import (
     record_meta,
     summary_markdown,
 )
+from qa.config import Config
+from qa.errors import ArchiveQAError
+from qa.index import ArchiveIndex, default_embedder
+from qa.index.build import build_index
+from qa.index.manifest import CURRENT
+from qa.records import Record
 
 CHAT_PAGE = "app_pages/chat.py"
 BROWSE_PAGE = "app_pages/browse.py"
@@ -153,7 +153,7 @@ def rebuild(config: Config, where=st) -> None:
             bar.progress(done / max(total, 1), text=f"Embedded {done:,} of {total:,} new and changed records…")
 
         try:
-            report = ArchiveIndex.build(config, embedder=embedder(config), progress=progress)
+            report = build_index(config, embedder=embedder(config), progress=progress)
         except ArchiveQAError as exc:
             status.update(label="The index could not be rebuilt", state="error")
             st.error(escape_markdown(first_upper(str(exc))))
@@ -183,7 +183,7 @@ def signed_in_user() -> str | None:
 
 
 def who_sees_what() -> Access:
-    """The privacy rule (qa.conversations.access) for this server's address and this session's user."""
+    """The privacy rule (qa.chat.conversations.access) for this server's address and this session's user."""
     configured = auth_configured()
     return access(st.get_option("server.address"), configured, signed_in_user() if configured else None)
 

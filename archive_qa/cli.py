@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from embeddings.errors import RAY_INSTALL
 from qa.config import DEVICES, ENCODERS, ENGINES, INDEX_KINDS, MODES, VECTOR_DTYPES, Config
-from qa.errors import ArchiveQAError, DataError, QuestionError
+from qa.errors import RAY_INSTALL, ArchiveQAError, DataError, QuestionError
 
 EXIT_PROBLEM = 2
 
@@ -111,7 +110,7 @@ def add_corpus(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.index import ArchiveIndex
+    from qa.index.build import build_index
 
     config = config_from_args(args)
     if config.engine == "ray":  # say at once when Ray is missing, not after reading the corpus
@@ -120,7 +119,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         import_ray()
         check_reachable(config.ray_address)
     try:
-        report = ArchiveIndex.build(config, force=args.force, progress=_progress_bar())
+        report = build_index(config, force=args.force, progress=_progress_bar())
     except OSError as exc:  # a full disk, a folder that cannot be written: the previous index is untouched
         where = f" ({exc.filename})" if exc.filename else ""
         raise ArchiveQAError(f"cannot write the index in {config.index_dir}{where}: {exc.strerror or exc}") from None
@@ -167,7 +166,8 @@ def add_index(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.assistant import Assistant, Filters, iso_date
+    from qa.answer import Assistant
+    from qa.types import Filters, iso_date
 
     config = config_from_args(args)
     dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
@@ -247,7 +247,7 @@ def _write_report(report: dict, out: Path | None) -> None:
 
 def _eval_questions(args: argparse.Namespace, config: Config, modes: list[str]) -> int:
     from archive_qa.evaluation.questions import DEFAULT_QUESTIONS, load_questions
-    from qa.assistant import Assistant
+    from qa.answer import Assistant
 
     path = args.questions or DEFAULT_QUESTIONS
     questions = load_questions(path)
@@ -272,7 +272,7 @@ def _eval_questions(args: argparse.Namespace, config: Config, modes: list[str]) 
 
 def _eval_calibrate(args: argparse.Namespace, assistant, questions, modes: list[str]) -> int:
     from archive_qa.evaluation.calibrate import calibrate_thresholds, write_thresholds
-    from qa.assistant import THRESHOLDS_FILE
+    from qa.answer.assistant import THRESHOLDS_FILE
 
     chosen, lines = calibrate_thresholds(assistant, questions, modes)
     print("\n".join(lines))

@@ -10,7 +10,7 @@ import hashlib
 
 import numpy as np
 
-from embeddings.words import words
+from qa.shared import words
 
 PREFIX = "hashing:"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.errors import ModelError
+from qa.errors import ModelError
 
 BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 

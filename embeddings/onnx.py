@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.files import file_digest
+from qa.shared import file_digest
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 

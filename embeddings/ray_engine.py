@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from embeddings.errors import RAY_INSTALL, EngineError
+from qa.errors import RAY_INSTALL, EngineError
 
 BLOCK = 1024  # texts a block of the dataset holds at most: blocks are what the actors share out
 BLOCKS_PER_ACTOR = 4  # fewer texts than BLOCK for each: blocks small enough that every actor has its share

@@ -123,7 +123,7 @@ def _web_address(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AnswerWeights:
-    """How a summary sentence is scored for an answer (see qa.assistant): the weights of its five signals."""
+    """How a summary sentence is scored for an answer (see qa.answer.assistant): the weights of its five signals."""
 
     sentence_and_title: float = 0.35  # share of the question's word weight found in the sentence or the title
     sentence: float = 0.3  # share of the question's word weight found in the sentence alone

@@ -109,7 +109,7 @@ def human_date(iso: str | None) -> str:
 
 def stable_id(collection: str, title: str, date: str | None, extra: str = "") -> str:
     """A short id that is the same on every machine for the same collection, title and date."""
-    # The title folded (when it is not already: see qa.corpus_lines.is_folded; issue 16, reading speed).
+    # The title folded (when it is not already: see qa.corpus.lines.is_folded; issue 16, reading speed).
     folded = title if title.isprintable() and "  " not in title and title.strip(" ") == title else None
     key = "\x1f".join([collection, (folded or " ".join(title.split())).lower(), date or "", extra])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

@@ -43,11 +43,11 @@ def hashing_config(tmp_path_factory, hashing_embedder):
 def _shipped_build(root: Path, embedder):
     """A copy of the shipped corpus under `root`, indexed with `embedder`; its configuration."""
     from qa.config import Config
-    from qa.index import ArchiveIndex
+    from qa.index.build import build_index
 
     shutil.copytree(SHIPPED_CORPUS, root / "corpus")
     config = Config(corpus=root / "corpus", index=root / "index", model=embedder.name, cache=root / "cache")
-    ArchiveIndex.build(config, embedder=embedder)
+    build_index(config, embedder=embedder)
     return config
 
 
@@ -82,7 +82,7 @@ def shipped_index(shipped_config):
 @pytest.fixture(scope="session")
 def assistant(shipped_config, shipped_index, embedder):
     """One assistant over the shipped corpus, shared like the app shares it across sessions."""
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
 
     return Assistant(shipped_config, index=shipped_index, embedder=embedder)
 

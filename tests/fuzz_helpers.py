@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from qa.corpus import Corpus
-from qa.corpus_lines import split_lines
-from qa.corpus_raw import MAX_FIELD, MAX_FULL_TEXT, MAX_SUMMARY, MAX_TITLE, display_path
+from qa.corpus.lines import split_lines
+from qa.corpus.raw import MAX_FIELD, MAX_FULL_TEXT, MAX_SUMMARY, MAX_TITLE, display_path
 from qa.records import DETAIL_FIELDS, Record, parse_date
 
 PROFILE = os.environ.get("ARCHIVE_QA_FUZZ", "ci")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from archive_qa.cli import main
 from qa.config import Config
-from qa.index import ArchiveIndex
-from qa.manifest import BUILDS, CURRENT, MANIFEST, SEGMENTS
+from qa.index.manifest import BUILDS, CURRENT, MANIFEST, SEGMENTS
+from qa.index.search import ArchiveIndex
 
 
 class Factory:

@@ -1,8 +1,13 @@
 """The import graph of the project's modules (imports inside functions included): no cycle, no forbidden edge.
 
-Layers, lowest first: `embeddings` (models, vectors), `qa` (the library), `archive_qa` (the command line,
-the evaluation and the bench), and the chat app (`app.py` and its pages in `app_pages/`). A module may import
-only from its own layer or below; only the app imports Streamlit.
+Layers, lowest first: the base every layer stands on (`qa.errors`, `qa.shared`), `embeddings` (models,
+vectors), `qa` (the library), `archive_qa` (the command line, the evaluation and the bench), and the chat app
+(`app.py` and its pages in `app_pages/`). A module may import only from its own layer or below; only the app
+imports Streamlit.
+
+Inside `qa`, the shared modules at its root (config, records, types, errors, shared, runtime) come first, then
+four subpackages, each above the one before: `qa.corpus`, `qa.index`, `qa.answer`, `qa.chat`. Loading and searching
+an index never import its build side (`qa.index.build`, `qa.index.reuse`), and neither does `qa.answer`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("qa", "embeddings", "archive_qa", "app_pages")
 APP = ("app", "app_pages")
 LIBRARY = ("qa", "embeddings")
+BASE = ("qa.errors", "qa.shared")  # what every layer may import, embeddings included; they import nothing of ours
+SUBPACKAGES = ("qa.corpus", "qa.index", "qa.answer", "qa.chat")  # lowest first
+SHARED = ("qa", "qa.config", "qa.records", "qa.types", "qa.errors", "qa.shared", "qa.runtime")
+BUILD_SIDE = ("qa.index.build", "qa.index.reuse")
 
 
 def _module_name(path: Path) -> str:
@@ -137,6 +146,11 @@ def _within(module: str, packages: tuple[str, ...] | str) -> bool:
     return any(module == p or module.startswith(f"{p}.") for p in packages)
 
 
+def _subpackage_level(module: str) -> int | None:
+    """Which of qa's subpackages a module is in (0 for qa.corpus … 3 for qa.chat), or None."""
+    return next((i for i, p in enumerate(SUBPACKAGES) if _within(module, p)), None)
+
+
 def _forbidden(module: str, imported: str) -> str | None:
     """Why an import is not allowed, or None."""
     if imported.split(".")[0] == "streamlit" and not _within(module, APP):
@@ -145,18 +159,27 @@ def _forbidden(module: str, imported: str) -> str | None:
         return "the library does not parse command lines"
     if _within(module, LIBRARY) and _within(imported, ("archive_qa", *APP)):
         return "the library does not import the command line, the evaluation, the bench or the app"
-    if _within(module, "embeddings") and _within(imported, "qa"):
-        return "embeddings is below qa"
+    if _within(module, "embeddings") and _within(imported, "qa") and not _within(imported, BASE):
+        return "embeddings is below qa (it may use only qa.errors and qa.shared)"
+    if module in BASE and _within(imported, ("qa", "embeddings")):
+        return "qa.errors and qa.shared are the base: they import nothing of the project"
+    if module in SHARED and _within(imported, SUBPACKAGES):
+        return "the shared modules at qa's root are below its subpackages"
+    level = _subpackage_level(module)
+    if level is not None and (above := _subpackage_level(imported)) is not None and above > level:
+        return f"{SUBPACKAGES[level]} is below {SUBPACKAGES[above]}"
+    if _within(imported, BUILD_SIDE) and not _within(module, BUILD_SIDE) and _within(module, ("qa.index", "qa.answer")):
+        return "loading, searching and answering never import the index's build side"
     if _within(module, "archive_qa") and _within(imported, APP):
         return "the command line does not import the app"
     return None
 
 
 def test_the_graph_sees_the_whole_project(graph):
-    assert {"qa.index", "qa.build", "embeddings.model", "archive_qa.cli", "app", "app_pages.chat"} <= graph.keys()
-    assert "qa.build" in graph["qa.index"]["project"]
+    assert {"qa.index", "qa.index.build", "embeddings.model", "archive_qa.cli", "app", "app_pages.chat"} <= graph.keys()
+    assert "qa.index.search" in graph["qa.index"]["project"]
     # an import inside a function counts: the command line imports the index only when a command runs
-    assert "qa.index" in graph["archive_qa.cli"]["project"]
+    assert "qa.index.build" in graph["archive_qa.cli"]["project"]
 
 
 def test_no_import_cycle(graph):
@@ -177,12 +200,23 @@ def test_the_checks_catch_what_they_are_for():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
     assert _forbidden("qa.index", "archive_qa.evaluation.runner")
-    assert _forbidden("qa.assistant", "argparse")
-    assert _forbidden("embeddings.model", "qa.errors")
+    assert _forbidden("qa.answer.assistant", "argparse")
+    assert _forbidden("embeddings.model", "qa.config")
+    assert _forbidden("embeddings.model", "qa.errors") is None
+    assert _forbidden("qa.errors", "qa.records")
+    assert _forbidden("qa.types", "qa.answer.sentences")
+    assert _forbidden("qa.corpus.reader", "qa.index.lexical")
+    assert _forbidden("qa.index.people", "qa.answer.forms")
+    assert _forbidden("qa.answer.compose", "qa.chat.text")
+    assert _forbidden("qa.chat.text", "qa.answer.sentences") is None
+    assert _forbidden("qa.answer.assistant", "qa.index.build")
+    assert _forbidden("qa.index.search", "qa.index.build")
+    assert _forbidden("qa.index.build", "qa.index.search") is None
+    assert _forbidden("qa.chat.conversations", "streamlit")
     assert _forbidden("archive_qa.cli", "streamlit")
     assert _forbidden("app", "streamlit") is None
     assert _forbidden("app_pages.chat", "streamlit") is None
-    assert _forbidden("qa.text", "app_pages.common")
+    assert _forbidden("qa.chat.text", "app_pages.common")
     assert _forbidden("archive_qa.cli", "qa.index") is None
     hidden = "def f():\n    import a.b\nif TYPE_CHECKING:\n    import c\nelse:\n    import d\n"
     assert [n.names[0].name for n in _import_nodes([ast.parse(hidden)])] == ["a.b", "d"]

@@ -37,12 +37,12 @@ from archive_qa.bench.measure import (
 from archive_qa.evaluation.jsonl import read_rows
 from embeddings.hashing import is_hashing
 from embeddings.vectors import SEGMENT_FILE, VectorIndex, choose_kind
-from qa.assistant import Assistant
-from qa.build import default_embedder, embedded_text
+from qa.answer import Assistant
+from qa.answer.dates import find_date_range
 from qa.config import Config
-from qa.dates import find_date_range
-from qa.index import CANDIDATES, ArchiveIndex, DateFilter, Query, current_build
-from qa.manifest import SEGMENTS, Manifest
+from qa.index import CANDIDATES, ArchiveIndex, DateFilter, Query, current_build, default_embedder, embedded_text
+from qa.index.build import build_index
+from qa.index.manifest import SEGMENTS, Manifest
 from qa.records import Record, parse_date
 
 RECALL_K = 10
@@ -168,9 +168,9 @@ class Builds:
         return dict(self.rates["torch"])
 
     def build(self, name: str) -> dict:
-        """One `ArchiveIndex.build`: its time, split into encoding and the rest, and what it encoded and reused."""
+        """One `build_index`: its time, split into encoding and the rest, and what it encoded and reused."""
         self.timed.reset()
-        report, seconds = clock(ArchiveIndex.build, self.config, embedder=self.timed)
+        report, seconds = clock(build_index, self.config, embedder=self.timed)
         step = {
             "seconds": round(seconds, 3),
             "embedded": report.embedded,

@@ -99,9 +99,9 @@ def evaluate_beir(
     max_queries: int | None = None,
 ) -> dict:
     """Index the dataset in a temporary folder (the configuration's model) and score `Assistant.ask` rankings."""
-    from qa.assistant import Assistant
-    from qa.build import default_embedder
-    from qa.index import ArchiveIndex
+    from qa.answer import Assistant
+    from qa.index import default_embedder
+    from qa.index.build import build_index
 
     queries = sorted(dataset.queries.items())[:max_queries] if max_queries else sorted(dataset.queries.items())
     qrels = {q: dataset.qrels[q] for q, _ in queries}
@@ -110,7 +110,7 @@ def evaluate_beir(
         write_corpus(dataset, root / "corpus" / f"{dataset.name}.jsonl")
         config = replace(config, corpus=root / "corpus", index=root / "index")
         embedder = embedder or default_embedder(config)
-        build = ArchiveIndex.build(config, embedder=embedder)
+        build = build_index(config, embedder=embedder)
         assistant = Assistant(config, embedder=embedder)
         runs = {mode: _run(assistant, queries, mode) for mode in modes}
     return {

@@ -11,7 +11,7 @@ from qa.errors import DataError
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"
 LOOKUP_CATEGORIES = ("paraphrase", "alias", "date", "multi", "follow-up")
-FORM_CATEGORIES = ("list", "period", "change", "who")  # each asks for the answer form of its name (qa/forms.py)
+FORM_CATEGORIES = ("list", "period", "change", "who")  # each asks for the answer form of its name (qa/answer/forms.py)
 CATEGORIES = LOOKUP_CATEGORIES + FORM_CATEGORIES + ("unanswerable",)
 SPLITS = ("dev", "test")  # test: held out — never looked at while fitting thresholds or rules
 _KEYS = {"id", "question", "category", "answerable", "relevant", "answer_contains", "follows", "filters", "note"}

@@ -45,7 +45,7 @@ class Outcome:
 
 
 def _filters(question: Question):
-    from qa.assistant import Filters
+    from qa.types import Filters
 
     return Filters(**question.filters) if question.filters else None
 

@@ -1,0 +1,488 @@
+"""The assistant: a question (and the conversation so far) in, a cited answer or an honest abstention out."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.answer.compose import CHANGE_DEPTH, LIST_DEPTH, LIST_LIMIT, Composer, date_order, select
+from qa.answer.dates import DateRange, find_date_range, strip_dates
+from qa.answer.forms import Reading, capitalised_names, read_question, swap_topic
+from qa.answer.leads import alias_lead, named_lead, roles_lead
+from qa.config import MAX_K, MODES, Config
+from qa.errors import QuestionError
+from qa.index.lexical import Analyzer
+from qa.index.people import People, person_key, with_names
+from qa.index.search import ArchiveIndex, DateFilter, Hit, Query
+from qa.records import date_bounds
+from qa.types import Answer, AppliedFilter, AppliedPeople, Filters, Source
+
+MAX_QUESTION_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
+THRESHOLDS_FILE = Path(__file__).parent.parent / "data" / "abstention.json"
+STANDS_FOR_FILE = Path(__file__).parent.parent / "data" / "stands_for.tsv"
+LISTING_FORMS = ("list", "period", "who")
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*what\s+of\s+|^\s*and\s+(?:in\s+|for\s+)?|^\s*(?:same|also)\s+for\s+",
+    re.I,
+)
+
+
+def load_stands_for(path: Path = STANDS_FOR_FILE) -> dict[str, list[str]]:
+    """Names a question may use for what the documents call otherwise (qa/data/stands_for.tsv): name -> words."""
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, *others = line.split("\t")
+            table[name.strip()] = [o.strip() for o in others if o.strip()]
+    return table
+
+
+def load_thresholds() -> dict[str, float]:
+    """Evidence below which each mode abstains (calibrated on the eval set; see eval/README.md)."""
+    return {k: float(v) for k, v in json.loads(THRESHOLDS_FILE.read_text(encoding="utf-8"))["thresholds"].items()}
+
+
+def resolve_follow_up(
+    question: str, history: Sequence[str | Answer], analyzer: Analyzer | None = None, people: People | None = None
+) -> str:
+    """A follow-up read against the previous question.
+
+    The rule: a question that starts with "and", "what about", "how about", "what of", "same for" or "also for",
+    or that is nothing but a date, continues the previous one. It keeps the previous question's frame — its form,
+    the people it names and its date — and what it brings replaces the same part:
+
+    - a date replaces the previous question's date ("What did Kovalev report in May 1949?" → "What about July
+      1949?": "What did Kovalev report in July 1949");
+    - a topic (words other than a date and the people it names as senders or receivers) replaces the previous
+      topic, the words after the previous question's first marker ("about", "on", "regarding", "concerning", or a
+      word that only asks for documents: "mention", "discuss", "tell", "report", …) that a topic word follows
+      ("What did Kovalev tell Stalin about Wang Ming?" → "And about Shanghai?": "What did Kovalev tell Stalin
+      about Shanghai"; "Which documents mention Manchuria in 1949?" → "And Xinjiang?": "Which documents mention
+      Xinjiang in 1949"; "Who was Kovalev?" → "And Mikoyan?": "Who was Mikoyan"). `qa.answer.forms.swap_topic`;
+    - anything else is added to the previous question: people in roles, or a topic when the previous question
+      has none after a marker ("What did Mikoyan discuss with Mao Zedong?" → "And the structure of state
+      power?": "What did Mikoyan discuss with Mao Zedong the structure of state power").
+
+    Topics are swapped with the collection's analyzer and people (`Assistant.ask` passes them); without them,
+    they are added. Any other question starts afresh.
+    """
+    if not history:
+        return question
+    last = history[-1]
+    previous = last.resolved_question if isinstance(last, Answer) else str(last)
+    stripped = question.strip().rstrip("?").strip()
+    rest = _FOLLOW_UP.sub("", stripped, count=1)
+    only_date = find_date_range(stripped) is not None and not strip_dates(stripped).strip(" ,.")
+    if rest == stripped and not only_date:
+        return question
+    new_date = find_date_range(rest)
+    base = strip_dates(previous).rstrip("?").strip() if new_date else previous.rstrip("?").strip()
+    if new_date and re.fullmatch(r"\d{4}", new_date.phrase):
+        rest = rest.replace(new_date.phrase, f"in {new_date.phrase}", 1)
+    swapped = swap_topic(base, rest, analyzer, people) if analyzer is not None and people is not None else None
+    return swapped or f"{base} {rest}".strip()
+
+
+class Assistant:
+    """Answers questions from one index; `ask` is safe to call from many threads at once."""
+
+    def __init__(self, config: Config | None = None, *, index: ArchiveIndex | None = None, embedder=None) -> None:
+        self.config = config or Config.from_env()
+        self.index = index or ArchiveIndex.load(self.config)
+        self._embedder = embedder
+        self.thresholds = load_thresholds()
+        table = load_stands_for()
+        self.stands_for = {**{t: w for name, w in table.items() for t in self.index.analyzer.tokens(name)}, **table}
+        self.composer = Composer(self.index, self.config.answer_weights)
+        self._knows = lru_cache(maxsize=16384)(self._knows_name)  # names repeat across questions
+        self._forms_of = lru_cache(maxsize=16384)(self._forms_of_name)
+        self._names_in = lru_cache(maxsize=4096)(self._question_names)
+
+    @property
+    def embedder(self):
+        """The index's model, loaded on first use and checked against the index."""
+        if self._embedder is None:
+            from qa.index.encoding import default_embedder
+
+            self._embedder = default_embedder(self.config)
+        self.index.check_embedder(self._embedder)
+        return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the model and run one question, so the first user's question is as fast as the rest."""
+        self.ask("warm-up question about the collection")
+
+    def people_names(self) -> list[tuple[str, int]]:
+        """The people of the collection's titles with their number of documents, most first (for a person filter)."""
+        return self.index.people.names()
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str | Answer] = (),
+        filters: Filters | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+    ) -> Answer:
+        """The cited answer to a question read with the conversation so far (see the README: How an answer is made)."""
+        started = time.perf_counter()
+        mode = mode or self.config.mode
+        k = self.config.k if k is None else k
+        if mode not in MODES:
+            raise QuestionError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise QuestionError(f"k: {k!r} must be a whole number from 1 to {MAX_K}")
+        error = _check_question(question)
+        if not error:
+            question = _SURROGATE.sub("\ufffd", question)  # a lone surrogate (broken input) cannot be encoded
+        if error:
+            return Answer(question, question, error=error, abstained=True, mode=mode)
+        # The history may hold broken text too (an API caller's): the question read with it is cleaned as well.
+        resolved = _SURROGATE.sub(
+            "\ufffd", resolve_follow_up(question, history, self.index.analyzer, self.index.people)
+        )
+        reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters or Filters())
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
+        timings["encode_ms"] = (time.perf_counter() - t) * 1000
+        query, reading = self._as_written(resolved, query, reading)
+        t = time.perf_counter()
+        spans = [f.span for f in (applied, people_applied) if f]
+        ranking, evidence, notice = self._retrieve(query, max(k, RANKING_DEPTH), mode, date_filter, people_mask, spans)
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        answer = Answer(question, resolved, evidence=evidence, mode=mode, form=reading.form)
+        answer.applied_filter, answer.people_filter, answer.notice = applied, people_applied, notice
+        answer.unknown_names = self.unknown_names(resolved)
+        answer.decided_by, answerable = self._decide(reading, answer.unknown_names, evidence, mode)
+        if not answerable or (not ranking and reading.form in ("lookup", "change")):
+            _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
+        else:
+            self._compose(answer, reading, query, ranking, k, mode, date_filter, people_mask)
+        answer.ranking = [(h.id, h.score) for h in ranking]
+        timings["compose_ms"] = (time.perf_counter() - t) * 1000
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        answer.timings = timings
+        return answer
+
+    # ------------------------------------------------------------------------------------------ filters
+
+    def _read(self, resolved: str, filters: Filters):
+        """The question's reading (qa/answer/forms.py), its date filter and its people filter, each with its note."""
+        reading = read_question(resolved, self.index.analyzer, self.index.people)
+        date_filter, applied = _date_filter(resolved, filters, listing=reading.form in LISTING_FORMS + ("change",))
+        people_mask, people_applied = self._people_filter(reading, filters)
+        if people_applied and not reading.topic and reading.form == "lookup":
+            reading = replace(reading, form="list")  # people chosen in the filters and nothing else asked: their list
+        return reading, date_filter, applied, people_mask, people_applied
+
+    def _people_filter(self, reading: Reading, filters: Filters) -> tuple[np.ndarray | None, AppliedPeople | None]:
+        """The user's people filters, else the people a question names in roles; as a record mask and a note."""
+        people = self.index.people
+        if filters.from_person or filters.to_person or filters.person:
+            authors = self._person_keys("from_person", filters.from_person)
+            recipients = self._person_keys("to_person", filters.to_person)
+            anyone = self._person_keys("person", filters.person)
+            source = "filters"
+        elif filters.infer_people and reading.has_people:
+            authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
+        else:
+            return None, None
+        mask = np.ones(people.count, dtype=bool)
+        for keys, roles in ((authors, ("authors",)), (recipients, ("recipients",)), (anyone, None)):
+            if keys:
+                mask &= people.mask(keys, roles) if roles else people.mask(keys)
+        span = _describe_people(people, authors, recipients, anyone)
+        applied = AppliedPeople(f"showing documents {span}", source, span, tuple(authors), tuple(recipients))
+        return mask, replace(applied, anyone=tuple(anyone))
+
+    def _person_keys(self, name: str, value: str | None) -> tuple[str, ...]:
+        """The people a filter's name stands for; QuestionError when it names no one of the titles."""
+        if not value:
+            return ()
+        keys = self.index.people.find(value)
+        if not keys:
+            raise QuestionError(f"{name}: {value!r} is not a name the collection's titles give")
+        return tuple(keys)
+
+    # ------------------------------------------------------------------------------------------ retrieval
+
+    def _retrieve(
+        self,
+        query: Query,
+        depth: int,
+        mode: str,
+        date_filter: DateFilter | None,
+        mask: np.ndarray | None,
+        spans: list[str],
+    ) -> tuple[list[Hit], float, str | None]:
+        """The ranking within the filters, its evidence, and a notice when the filters had to be widened.
+
+        The matches without a filter are looked at whatever the threshold, so that the evidence an answer
+        reports (the better of the two) does not depend on the threshold it is compared with.
+        """
+        ranking = self.index.search(query, depth, mode, date_filter, mask)
+        evidence = _evidence(ranking, mode)
+        if date_filter is None and mask is None:
+            return ranking, evidence, None
+        wider = self.index.search(query, depth, mode, None, None)
+        wider_evidence = _evidence(wider, mode)
+        notice = None
+        if (evidence < self.thresholds[mode] <= wider_evidence) or not ranking:
+            anything = "date" if mask is None else "document"
+            notice = f"No document {', '.join(spans)} answers this question; "
+            notice += f"showing the best matches from any {anything}."
+            ranking = wider
+        return ranking, max(evidence, wider_evidence), notice
+
+    # ------------------------------------------------------------------------------------------ abstention
+
+    def unknown_names(self, question: str) -> list[str]:
+        """The names (capitalised words) of a question that the collection never uses, nor anything they stand for."""
+        return [name for name in self._names_in(question) if not self._knows(name)]
+
+    def _question_names(self, question: str) -> tuple[str, ...]:
+        """The capitalised names of a question, its dates apart (cached per assistant as `_names_in`)."""
+        return tuple(capitalised_names(strip_dates(question), self.index.analyzer))
+
+    def _knows_name(self, name: str) -> bool:
+        """Whether the collection uses every word of a name (or a form: Romania, Romanian), or what it stands for."""
+        phrase = " ".join(name.lower().split())
+        if phrase in self.stands_for:
+            return self._known(phrase)
+        return all(self._known(word) for word in self.index.analyzer.canonical(name).split())
+
+    def _known(self, word: str) -> bool:
+        """Whether the collection uses a word (of a name, or a topic token), or a word it stands for."""
+        word = word.strip(".'’-")
+        if self.index.lexical.document_frequency(word) > 0:  # a token (stem) of the collection as it is
+            return True
+        return self._used(word) or any(self._used(w) for w in self.stands_for.get(word, ()))
+
+    def _used(self, word: str) -> bool:
+        """Whether the collection uses a word or a near form of it (country and people, singular and plural)."""
+        return self._near_form(word) is not None
+
+    def _near_form(self, word: str) -> str | None:
+        """The collection's token for a word or, when it does not use the word itself, for a near form of it
+        (Czechoslovakia: czechoslovak, Maoist: maoism, Romanians: romanian); "" for a stop word or a single letter
+        (not a name); None when the collection uses neither."""
+        near = [word, word + "n", word + "an", word + "ese", word[:-1] + "ian", word[:-2], word.removesuffix("n")]
+        near += [word.removesuffix("an"), word.removesuffix("ian"), word.removesuffix("ese"), word[:-3] + "ism"]
+        tokens = [t for f in dict.fromkeys(near) if len(f) >= 3 for t in self.index.analyzer.tokens(f)]
+        if not tokens:
+            return ""
+        return next((t for t in tokens if self.index.lexical.document_frequency(t) > 0), None)
+
+    def _as_written(self, question: str, query: Query, reading: Reading) -> tuple[Query, Reading]:
+        """The query's and the topic's tokens with the question's names as the collection writes them."""
+        forms = self._name_forms(question)
+        if not forms:
+            return query, reading
+        written = lambda tokens: [forms.get(t, t) for t in tokens]  # noqa: E731
+        return replace(query, tokens=written(query.tokens)), replace(reading, topic=written(reading.topic))
+
+    def _name_forms(self, question: str) -> dict[str, str]:
+        """The tokens of a question's names that the collection uses only in a near form, mapped to that form: a
+        name is matched as the collection writes it ("Maoist" finds "Maoism", "Czechoslovakia" "Czechoslovak"),
+        the form by which it is known for abstention (`unknown_names`)."""
+        forms = {}
+        for name in self._names_in(question):
+            forms.update(self._forms_of(name))
+        return forms
+
+    def _forms_of_name(self, name: str) -> dict[str, str]:
+        forms = {}
+        for word in self.index.analyzer.canonical(name).split():
+            tokens = self.index.analyzer.tokens(word)
+            if len(tokens) == 1 and self.index.lexical.document_frequency(tokens[0]) == 0:
+                if near := self._near_form(word.strip(".'’-")):
+                    forms[tokens[0]] = near
+        return forms
+
+    def _decide(self, reading: Reading, unknown: list[str], evidence: float, mode: str) -> tuple[str, bool]:
+        """Answer or abstain, and why: a name the collection never uses declines ("names"); a question whose
+        words the collection all uses, or that asks for documents by date or person alone, is answered ("words");
+        any other is answered when its evidence reaches the mode's threshold ("evidence")."""
+        if unknown:
+            return "names", False
+        topic = reading.topic
+        if (topic and all(self._known(t) for t in topic)) or (not topic and reading.form != "lookup"):
+            return "words", True
+        return "evidence", evidence >= self.thresholds[mode]
+
+    # ------------------------------------------------------------------------------------------ composition
+
+    def _compose(
+        self,
+        answer: Answer,
+        reading: Reading,
+        query: Query,
+        ranking: list[Hit],
+        k: int,
+        mode: str,
+        date_filter: DateFilter | None,
+        mask: np.ndarray | None,
+    ) -> None:
+        """Compose the answer in the question's form (qa/answer/compose.py); abstain when nothing fits."""
+
+        def strength(hit: Hit) -> float:
+            return _strength(hit, mode)
+
+        def lookup() -> None:
+            self.composer.lookup(answer, *_dated_first(self.index, ranking[:k], date_filter), query.tokens, strength)
+
+        if reading.form == "who":
+            self._who(answer, reading)
+        elif reading.form in ("list", "period"):
+            allowed = _allowed(self.index, date_filter, mask, undated=reading.undated)
+            positions = select(self.index, allowed, reading, query, mode)
+            if positions:
+                answer.notice = None  # the list holds what the filters allow, however weak the best match
+                self.composer.listing(answer, positions, reading.topic)
+            elif reading.topic and ranking:  # no document holds the topic's words: those that answer it best
+                answer.form = "lookup"
+                lookup()
+        elif reading.form == "change":  # every record within the filters (unless widened), not only the top ones
+            hits = ranking if answer.notice else self.index.search(query, CHANGE_DEPTH, mode, date_filter, mask)
+            shown = ranking[: max(k, RANKING_DEPTH)]
+            self.composer.change(answer, hits, reading.topic or query.tokens, strength, shown)
+        else:
+            lookup()
+        if not answer.sentences:
+            _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
+            asked = [f.span for f in (answer.applied_filter, answer.people_filter) if f]
+            if asked:
+                answer.text = f"The collection has no document {', '.join(asked)} that answers this question."
+
+    def _who(self, answer: Answer, reading: Reading) -> None:
+        """Who-is: what the alias table says the name stands for, then the documents of that person, in date order."""
+        index, name = self.index, reading.who
+        canonical = " ".join(index.analyzer.canonical(name).split())
+        keys = index.people.find(name)
+        alias = canonical != " ".join(name.lower().split()) or person_key(name, index.analyzer) in index.people.codes
+        tokens = index.analyzer.tokens(name)
+        positions = set(index.people.mask(keys).nonzero()[0].tolist()) if keys else set()
+        names = [index.people.named(keys[0])] if len(keys) == 1 else []
+        candidates, _ = index.lexical.search(tokens, LIST_DEPTH)
+        positions |= {
+            int(p) for p in candidates if index.coverage(tokens, with_names(index.record_tokens(int(p)), names)) >= 1.0
+        }
+        ordered = date_order(index, sorted(positions))[:LIST_LIMIT]
+        if not ordered:
+            return
+        records = [index.records[p] for p in ordered]
+        person = index.people.name_of(keys[0]) if len(keys) == 1 else _written_as(canonical, records)
+        if len(keys) == 1:
+            lead = roles_lead(person, keys[0], records, index.people)
+        else:
+            lead = named_lead(person, len(records))
+        if alias:
+            lead = f"{alias_lead(name, person)} {lead}"
+        self.composer.listing(answer, ordered, tokens, lead)
+
+
+def _written_as(canonical: str, records) -> str:
+    """A name as the records write it (their own capitals), else in title case."""
+    for record in records:
+        for text in (record.title, record.summary):
+            at = text.lower().find(canonical)
+            if at >= 0:
+                return text[at : at + len(canonical)]
+    return canonical.title()
+
+
+def _describe_people(people, authors, recipients, anyone) -> str:
+    """How a people filter reads: "written by Kovalev, to Stalin"."""
+    parts = []
+    if authors:
+        parts.append("written by " + " or ".join(people.name_of(k) for k in authors))
+    if recipients:
+        parts.append("to " + " or ".join(people.name_of(k) for k in recipients))
+    if anyone:
+        parts.append("involving " + " or ".join(people.name_of(k) for k in anyone))
+    return ", ".join(parts)
+
+
+def _allowed(index: ArchiveIndex, date_filter: DateFilter | None, mask: np.ndarray | None, *, undated: bool):
+    """The records a list may hold: within the dates and the people filter; only undated ones when asked for."""
+    allowed = date_filter.mask(index.dates) if date_filter else None
+    if mask is not None:
+        allowed = mask if allowed is None else allowed & mask
+    if undated:
+        none = np.asarray(index.dates[:, 0]) == 0
+        allowed = none if allowed is None else allowed & none
+    return allowed
+
+
+def _dated_first(index: ArchiveIndex, hits: list[Hit], date_filter: DateFilter | None) -> tuple[list[Hit], list[Hit]]:
+    """The records to answer from and those held back: under a date range, undated records are held back (shown
+    as related, never cited) whenever a dated one is there to answer."""
+    if date_filter is None:
+        return hits, []
+    dated = [h for h in hits if index.dates[h.position, 0] != 0]
+    return (dated, [h for h in hits if h not in dated]) if dated else (hits, [])
+
+
+def _abstain(answer: Answer, records, hits: list[Hit]) -> None:
+    """Say the collection does not seem to cover the question, and list the closest documents."""
+    answer.abstained = True
+    answer.text = "The collection does not seem to cover this question. The closest documents are listed below."
+    answer.sentences, answer.sources, answer.lead = [], [], ""
+    answer.related = [
+        Source(i + 1, r, h.score, h.similarity, False) for i, (r, h) in enumerate(zip(records, hits, strict=True))
+    ]
+
+
+def _check_question(question: str) -> str | None:
+    if not isinstance(question, str) or not question.strip():
+        return "Please type a question."
+    if len(question) > MAX_QUESTION_CHARS:
+        return f"The question is {len(question)} characters long; please keep it under {MAX_QUESTION_CHARS}."
+    return None
+
+
+def _date_filter(
+    question: str, filters: Filters, *, listing: bool = False
+) -> tuple[DateFilter | None, AppliedFilter | None]:
+    """The user's explicit date range, else one read from the question (which keeps undated records, except for
+    a question that asks for the documents of a period: a list, a period, a change over time)."""
+    if filters.date_from or filters.date_to:
+        start = date_bounds(filters.date_from)
+        end = date_bounds(filters.date_to)
+        rng = DateRange(start[0] if start else None, end[1] if end else None)
+        source, keep = "filters", filters.include_undated
+    elif filters.infer_dates and (found := find_date_range(question)):
+        rng, source, keep = found, "question", not listing
+    else:
+        return None, None
+    span = rng.describe()
+    description = f"showing documents {span}" + (" (and undated ones)" if keep else "")
+    return DateFilter(rng.start, rng.end, keep), AppliedFilter(
+        description, source, span, rng.start, rng.end, keep, rng.phrase
+    )
+
+
+def _strength(hit: Hit, mode: str) -> float:
+    """How strongly one record supports an answer: similarity (dense), coverage (bm25) or their mean."""
+    if mode == "dense":
+        return hit.similarity
+    if mode == "bm25":
+        return hit.coverage
+    return (hit.similarity + hit.coverage) / 2
+
+
+def _evidence(hits: list[Hit], mode: str) -> float:
+    """How strongly the best records support an answer: the strongest of the top three."""
+    return max((_strength(h, mode) for h in hits[:3]), default=0.0)

@@ -1,0 +1,238 @@
+"""Composing an answer of each form: the documents to cite, the sentences each is quoted by, one lead line.
+
+- **lookup**: the retrieved records' summary sentences scored against the question; the best document's and
+  one of every other document that answers (`qa.answer.choose`);
+- **list** and **period**: every document that matches (`select`), in date order, each quoted by its most
+  relevant sentence (the first, when the question names nothing to look for);
+- **change**: one document for every period (year, or month within one year) that has evidence (a record holding
+  a topic word, or close in strength to the best), in order, each under its period;
+- **who**: the documents a person wrote, received, passed on or took part in, or that name them, in date order.
+
+Each opens with a lead line made from the cited records' fields (qa/answer/leads.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.answer.forms import Reading
+from qa.answer.leads import documents_lead, period_name
+from qa.answer.sentences import Candidate, choose, context_for, render, trim
+from qa.config import AnswerWeights
+from qa.index.people import with_names
+from qa.index.search import ArchiveIndex, Hit
+from qa.records import Record
+from qa.shared import split_sentences
+from qa.types import Answer, AnswerSentence, Source
+
+LIST_LIMIT = 50  # documents a list shows at most, in date order (the lead line says how many)
+LIST_DEPTH = 1000  # records looked at for a list that names a topic
+LIST_COVERAGE = 0.6  # the share of the topic's word weight a listed document must hold
+DENSE_MARGIN = 0.05  # with no document holding the topic's words: those this close in meaning to the closest
+CHANGE_SHARE = 0.4  # change over time: a period's evidence is at least this strong against the best
+CHANGE_DEPTH = 100  # change over time: records looked at within the range (so that no period is missed)
+SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
+
+
+@dataclass(slots=True)
+class Cited:
+    """A document an answer cites: its record, the sentences quoted (whole, in reading order), a heading."""
+
+    record: Record
+    sentences: list[str] = field(default_factory=list)
+    score: float = 0.0
+    similarity: float = 0.0
+    heading: str = ""
+
+
+class Composer:
+    """Turns records into cited answers, scoring sentences with the index's word weights."""
+
+    def __init__(self, index: ArchiveIndex, weights: AnswerWeights) -> None:
+        self.index = index
+        self.weights = weights
+
+    # ------------------------------------------------------------------------------------------ sentences
+
+    def scored(self, record: Record, tokens: Sequence[str]) -> list[tuple[float, int, str, frozenset[str]]]:
+        """Each summary sentence with its match to the tokens (alone and with the title), best first, and its tokens."""
+        w, index = self.weights, self.index
+        title = frozenset(index.analyzer.tokens(record.title))
+        tokens = list(tokens)
+        out = []
+        for position, sentence in enumerate(split_sentences(record.summary)):
+            own = frozenset(index.analyzer.tokens(sentence))
+            score = (
+                w.sentence_and_title * index.coverage(tokens, own | title)
+                + w.sentence * index.coverage(tokens, own)
+                + (w.first_sentence if position == 0 else 0.0)
+            )
+            out.append((score, position, sentence, own))
+        return sorted(out, key=lambda x: (-x[0], x[1]))
+
+    def key_sentences(self, record: Record, tokens: Sequence[str], limit: int = 1) -> list[str]:
+        """The record's most relevant sentences (the first ones when there is nothing to match), in summary order."""
+        ranked = self.scored(record, tokens) if tokens else []
+        if not ranked:
+            return list(split_sentences(record.summary)[:limit])
+        best = ranked[0][0]
+        kept = [r for r in ranked[:limit] if r[0] >= 0.5 * best]
+        return [r[2] for r in sorted(kept, key=lambda r: r[1])]
+
+    # ------------------------------------------------------------------------------------------ the forms
+
+    def lookup(self, answer: Answer, hits: list[Hit], held: list[Hit], tokens: list[str], strength) -> None:
+        """The best document's sentences and one of each other document that answers; `held` are only related."""
+        records = [self.index.records[h.position] for h in hits]
+        top = max((h.score for h in hits), default=1.0) or 1.0
+        candidates = []
+        for rank, (record, hit) in enumerate(zip(records, hits, strict=True)):
+            title = frozenset(self.index.analyzer.tokens(record.title))
+            extra = self._retrieval_part(hit, top)
+            for score, position, sentence, own in self.scored(record, tokens):
+                candidates.append(Candidate(rank, position, sentence, score + extra, own, title, strength(hit)))
+        chosen = choose(candidates, set(tokens))
+        cited: dict[int, Cited] = {}
+        for c in chosen:
+            hit = hits[c.record_rank]
+            entry = cited.setdefault(c.record_rank, Cited(records[c.record_rank], [], hit.score, hit.similarity))
+            entry.sentences.append(c.text)
+        order = list(cited.values())
+        related = [(records[i], hits[i]) for i in range(len(hits)) if i not in cited]
+        related += [(self.index.records[h.position], h) for h in held]
+        finish(answer, order, related, documents_lead([c.record for c in order], self.index.people))
+
+    def listing(self, answer: Answer, positions: Sequence[int], tokens: list[str], lead: str | None = None) -> None:
+        """Every listed record in date order, each quoted by its key sentence(s), under a lead line."""
+        records = [self.index.records[int(p)] for p in positions]
+        limit = SINGLE_SENTENCES if len(records) == 1 else 1
+        cited = [Cited(r, self.key_sentences(r, tokens, limit)) for r in records]
+        finish(answer, cited, [], lead or documents_lead(records, self.index.people))
+
+    def change(self, answer: Answer, hits: list[Hit], tokens: list[str], strength, shown: list[Hit]) -> None:
+        """One document for every period that has evidence, periods in order, each under its period; the records of
+        `shown` (the answer's ranking) not cited are related.
+
+        Every dated record found that holds one of the topic's words, or is at least CHANGE_SHARE as strong as the
+        best, is evidence of its period: its year, or its month when all of them fall in one year (and are dated to
+        the month). A period's document is the one whose best sentence answers best, scored as a look-up scores them.
+        """
+        best = max((strength(h) for h in hits), default=0.0)
+        wanted = set(tokens)
+        evidence = [
+            h
+            for h in hits
+            if self.index.dates[h.position, 0]
+            and (strength(h) >= CHANGE_SHARE * best or wanted & set(self.index.record_tokens(h.position)))
+        ]
+        unit = "month" if _within_a_year([self.index.records[h.position].date for h in evidence]) else "year"
+        chosen = self._per_period(evidence, unit, tokens, max((h.score for h in hits), default=1.0) or 1.0)
+        cited = []
+        for hit in chosen:
+            record = self.index.records[hit.position]
+            heading = f"{period_name(record.date, unit)}:"
+            cited.append(Cited(record, self.key_sentences(record, tokens), hit.score, hit.similarity, heading))
+        taken = {h.position for h in chosen}
+        related = [(self.index.records[h.position], h) for h in shown if h.position not in taken]
+        finish(answer, cited, related, documents_lead([c.record for c in cited], self.index.people, by=unit))
+
+    def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float) -> list[Hit]:
+        """Each period's record whose best sentence (with its retrieval) scores best, periods in order."""
+        best: dict[str, tuple[float, Hit]] = {}
+        for hit in hits:
+            record = self.index.records[hit.position]
+            period = record.date[: 7 if unit == "month" else 4]
+            score = self._best_sentence(record, tokens) + self._retrieval_part(hit, top)
+            if period not in best or score > best[period][0]:
+                best[period] = (score, hit)
+        return [best[p][1] for p in sorted(best)]
+
+    def _best_sentence(self, record: Record, tokens: Sequence[str]) -> float:
+        """The score of the record's sentence that matches the tokens best (0 for a record without a summary)."""
+        ranked = self.scored(record, tokens)
+        return ranked[0][0] if ranked else 0.0
+
+    def _retrieval_part(self, hit: Hit, top: float) -> float:
+        """What a record's retrieval adds to its sentences' scores: its share of the top score, its similarity."""
+        return self.weights.retrieval * hit.score / top + self.weights.similarity * max(hit.similarity, 0.0)
+
+
+def select(index: ArchiveIndex, allowed: np.ndarray | None, reading: Reading, query, mode: str) -> list[int]:
+    """The records a list answers with: those allowed that hold the topic's words (all allowed when it has none).
+
+    A record holds the topic when its words carry LIST_COVERAGE of the topic's word weight, a person named by a
+    handle of theirs alone counting as named in full (qa/index/people.py: the surname rule). A list of a kind of
+    document holds only records that use the kind's word (`Reading.required`). When no record holds the topic (the
+    question's words are not the summaries'), the records closest in meaning are taken: within DENSE_MARGIN of
+    the most similar one. At most LIST_LIMIT, in date order (undated last).
+    """
+    topic = reading.topic
+    if reading.required:
+        allowed = holding(index, reading.required, allowed)
+    if not topic:
+        positions = np.flatnonzero(allowed) if allowed is not None else np.arange(index.count)
+        return date_order(index, positions)[:LIST_LIMIT]
+    candidates, _ = index.lexical.search(topic, LIST_DEPTH, allowed)
+    matched = [
+        int(p)
+        for p in candidates
+        if index.coverage(topic, with_names(index.record_tokens(int(p)), reading.names)) >= LIST_COVERAGE
+    ]
+    if not matched and query.vector is not None and mode != "bm25":
+        hits = index.search(query, LIST_LIMIT, "dense", None, allowed)
+        best = max((h.similarity for h in hits), default=0.0)
+        matched = [h.position for h in hits if h.similarity >= best - DENSE_MARGIN]
+    return date_order(index, matched)[:LIST_LIMIT]
+
+
+def holding(index: ArchiveIndex, tokens: Sequence[str], allowed: np.ndarray | None) -> np.ndarray:
+    """The records (a mask, within `allowed`) whose words include every one of these tokens."""
+    mask = np.ones(index.count, dtype=bool) if allowed is None else np.array(allowed, dtype=bool)
+    for token in dict.fromkeys(tokens):
+        found = np.zeros(index.count, dtype=bool)
+        found[index.lexical.search([token], index.count, mask)[0]] = True
+        mask &= found
+    return mask
+
+
+def _within_a_year(dates: Sequence[str]) -> bool:
+    """Whether dates (ISO, at least to the month) all fall in one year, in more than one month."""
+    return (
+        bool(dates)
+        and all(len(d) >= 7 for d in dates)
+        and len({d[:4] for d in dates}) == 1
+        and len({d[:7] for d in dates}) > 1
+    )
+
+
+def date_order(index: ArchiveIndex, positions) -> list[int]:
+    """Positions sorted by their records' first day, undated ones last, ties in collection order."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if not len(positions):
+        return []
+    starts = np.asarray(index.dates[positions, 0], dtype=np.int64)
+    keys = np.where(starts == 0, np.iinfo(np.int64).max, starts)
+    return [int(p) for p in positions[np.lexsort((positions, keys))]]
+
+
+def finish(answer: Answer, cited: list[Cited], related: list[tuple[Record, Hit]], lead: str) -> None:
+    """Fill the answer: numbered sentences under the lead line, the cited sources, then the related ones."""
+    sentences = []
+    for n, c in enumerate(cited, start=1):
+        heading = "\n\n".join(h for h in (lead if n == 1 else "", c.heading) if h)
+        quoted = c.sentences or [""]
+        for i, sentence in enumerate(quoted):
+            text = trim(sentence) if sentence else ""
+            sentences.append(AnswerSentence(text, n, c.record.id, context_for(c.record), heading if i == 0 else ""))
+    answer.lead = lead
+    answer.sentences = sentences
+    answer.text = render(sentences)
+    answer.sources = [
+        Source(n, c.record, c.score, c.similarity, True, tuple(c.sentences)) for n, c in enumerate(cited, start=1)
+    ]
+    answer.related = [
+        Source(len(cited) + j, r, h.score, h.similarity, False) for j, (r, h) in enumerate(related, start=1)
+    ]

@@ -1,0 +1,181 @@
+"""Provenance: every word of every answer to the eval questions comes from the records it cites.
+
+The checker is written here, independently of qa's rendering code. An answer's paragraphs without a citation
+marker are its lead line and headings: each word must be a word of a cited record's summary, title or date, a
+name of the alias table, a count, or one of a small fixed list of connectives. The rest is cut at its citation
+markers [n]; each piece must be made only of words (and punctuation) of source n's summary, title and date,
+plus a smaller fixed list of connectives.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+import pytest
+
+from archive_qa.evaluation.questions import load_questions
+from qa.index.lexical import SHIPPED_ALIASES
+
+QUESTIONS = load_questions()
+CONNECTIVES = frozenset({"in", ":", "(", ")", "“", "”", '"', "…"})
+# Lead lines and headings: counts and the words that join the cited records' values ("Four documents from 1949,
+# written by Kovalev, all to Stalin:"; "Filippov is another name for Stalin."), nothing that states a fact.
+LEAD_CONNECTIVES = CONNECTIVES | frozenset(
+    """one two three four five six seven eight nine ten eleven twelve document documents from to and by written all
+    both sent is another name for named of author recipient intermediary participant undated year month more , . :
+    """.split()
+)
+ALIAS_NAMES = sorted(
+    {n.strip().casefold() for line in SHIPPED_ALIASES.read_text(encoding="utf-8").splitlines()
+     if not line.startswith("#") for n in line.split("\t") if n.strip()},
+    key=len,
+    reverse=True,
+)
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def tokens(text: str) -> list[str]:
+    """Words and single punctuation marks, case-folded."""
+    return [t.casefold() for t in _TOKEN.findall(text)]
+
+
+def date_words(iso: str | None) -> set[str]:
+    """The words a date can be written with: year, month name, day number (or "undated")."""
+    if not iso:
+        return {"undated"}
+    parts = [int(p) for p in iso.split("-")]
+    words = {str(parts[0])}
+    if len(parts) > 1:
+        words.add(calendar.month_name[parts[1]].casefold())
+    if len(parts) > 2:
+        words |= {str(parts[2]), ","}
+    return words
+
+
+def vocabulary(record) -> set[str]:
+    return set(tokens(record.summary)) | set(tokens(record.title)) | date_words(record.date) | CONNECTIVES
+
+
+def without_alias_names(text: str) -> str:
+    """The text with every whole name of the alias table taken out (a lead line may name what an alias stands for)."""
+    text = text.casefold()
+    for name in ALIAS_NAMES:
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
+    return text
+
+
+def foreign_words(answer) -> list[tuple[int, str]]:
+    """(citation number, word) for every word of the answer not found where it may come from (0: the lead line)."""
+    paragraphs = answer.text.split("\n\n")
+    leads = [p for p in paragraphs if not _MARKER.search(p)]
+    body = "\n\n".join(p for p in paragraphs if _MARKER.search(p))
+    sources = {s.n: s.record for s in answer.sources}
+    cited = set().union(*(vocabulary(r) for r in sources.values())) if sources else set()
+    allowed = cited | LEAD_CONNECTIVES
+    found = [(0, word) for lead in leads for word in tokens(without_alias_names(lead)) if word not in allowed]
+    pieces = _MARKER.split(body)
+    assert not pieces[-1].strip(), f"text after the last citation: {pieces[-1]!r}"
+    for text, number in zip(pieces[0::2], pieces[1::2], strict=False):
+        n = int(number)
+        assert n in sources, f"[{n}] cites no listed source"
+        assert text.strip(), f"an empty piece before [{n}]"
+        allowed = vocabulary(sources[n])
+        found += [(n, word) for word in tokens(text) if word not in allowed]
+    return found
+
+
+def test_lead_lines_may_use_the_cited_records_and_the_alias_table_only():
+    a = _Record("Report, Kovalev to Stalin", "1949-07-06", "Kovalev relays several requests.")
+    good = _Answer(
+        "Filippov is another name for Stalin. One document from July 1949, written by Kovalev to Stalin:"
+        "\n\nIn “Report, Kovalev to Stalin” (July 6, 1949): Kovalev relays several requests. [1]",
+        [_Source(1, a)],
+    )
+    assert foreign_words(good) == []
+    bad = _Answer("Kovalev, a Soviet envoy, wrote one:\n\nKovalev relays several requests. [1]", [_Source(1, a)])
+    assert foreign_words(bad) == [(0, "a"), (0, "soviet"), (0, "envoy"), (0, "wrote")]
+
+
+def provenance_problems(answer) -> list[str]:
+    """What is wrong with one answer's provenance: citations that do not match the sources, foreign words."""
+    if answer.abstained:
+        return [] if not _MARKER.search(answer.text) and not answer.sources else ["an abstention cites something"]
+    if not answer.sources or not all(s.cited for s in answer.sources):
+        return ["a listed source is not cited"]
+    if {int(n) for n in _MARKER.findall(answer.text)} != {s.n for s in answer.sources}:
+        return ["the text cites other sources than the listed ones"]
+    return [f"[{n}] {word!r} is not in its source" for n, word in foreign_words(answer)]
+
+
+def ask_all(assistant, mode: str) -> dict:
+    """Every eval question asked in one mode, follow-ups with their predecessor's answer as history."""
+    out = {}
+    for q in QUESTIONS:
+        history = [out[q.follows]] if q.follows else []
+        out[q.id] = assistant.ask(q.question, history, mode=mode)
+    return out
+
+
+def check_all(assistant, mode: str) -> tuple[int, dict[str, list[str]]]:
+    """How many of the questions were answered (not abstained on), and the provenance problems by question id."""
+    answers = ask_all(assistant, mode)
+    problems = {qid: p for qid, answer in answers.items() if (p := provenance_problems(answer))}
+    return sum(not a.abstained for a in answers.values()), problems
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_every_answer_word_comes_from_its_cited_source_model_free(
+    hashing_config, hashing_index, hashing_embedder, mode
+):
+    """The composition is the same whatever the embedder: checked on every question in every mode, model-free."""
+    from qa.answer.assistant import Assistant
+
+    answered, problems = check_all(Assistant(hashing_config, index=hashing_index, embedder=hashing_embedder), mode)
+    assert answered >= len(QUESTIONS) // 3, "too few answers for the check to mean much"
+    assert problems == {}
+
+
+def test_every_answer_word_comes_from_its_cited_source(assistant):
+    """The shipped answers themselves: the real model, hybrid mode (slow: marked by the `assistant` fixture)."""
+    answered, problems = check_all(assistant, "hybrid")
+    assert answered >= len(QUESTIONS) // 2
+    assert problems == {}
+
+
+class _Record:
+    def __init__(self, title: str, date: str | None, summary: str) -> None:
+        self.title, self.date, self.summary = title, date, summary
+
+
+class _Source:
+    def __init__(self, n: int, record: _Record) -> None:
+        self.n, self.record = n, record
+
+
+class _Answer:
+    def __init__(self, text: str, sources: list[_Source]) -> None:
+        self.text, self.sources = text, sources
+
+
+def test_the_checker_catches_words_from_elsewhere():
+    a = _Record(
+        "Report, Kovalev to Stalin", "1949-07-06", "Kovalev relays several requests. The requests include advice."
+    )
+    b = _Record("Cable", None, "Stalin gives advice on the PLA.")
+    good = _Answer(
+        "In “Report, Kovalev to Stalin” (July 6, 1949): Kovalev relays several requests. [1] The requests include … [1]"
+        "\n\nIn “Cable” (undated): Stalin gives advice on the PLA. [2]",
+        [_Source(1, a), _Source(2, b)],
+    )
+    assert foreign_words(good) == []
+    assert foreign_words(_Answer("Kovalev relays the PLA today. [1]", [_Source(1, a)])) == [(1, "pla"), (1, "today")]
+    assert foreign_words(_Answer("In “Cable” (July 1949): Stalin gives advice. [2]", [_Source(2, b)])) == [
+        (2, "july"),
+        (2, "1949"),
+    ]
+    with pytest.raises(AssertionError, match="after the last citation"):
+        foreign_words(_Answer("Kovalev relays. [1] Surely.", [_Source(1, a)]))
+    with pytest.raises(AssertionError, match="cites no listed source"):
+        foreign_words(_Answer("Kovalev relays. [3]", [_Source(1, a)]))
