@@ -10,4 +10,13 @@ an index (`build`, `reuse`) is its write side: import `qa.index.build` for it; l
 from qa.index.encoding import default_embedder, embedded_text
 from qa.index.search import CANDIDATES, ArchiveIndex, DateFilter, Hit, Query, current_build
 
-__all__ = ["CANDIDATES", "ArchiveIndex", "DateFilter", "Hit", "Query", "current_build", "default_embedder", "embedded_text"]
+__all__ = [
+    "CANDIDATES",
+    "ArchiveIndex",
+    "DateFilter",
+    "Hit",
+    "Query",
+    "current_build",
+    "default_embedder",
+    "embedded_text",
+]

@@ -28,13 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.shared import file_digest, fsync_path
-from embeddings.hashing import HashingEmbedder, is_hashing
 from embeddings.model import Embedder, same_model, text_key, vector_model
 from embeddings.vectors import SEGMENT_FILE, Segments, VectorIndex, choose_dtype, choose_kind
 from qa.config import Config
 from qa.corpus import Corpus, load_corpus
 from qa.errors import ArchiveQAError, IndexProblem
+from qa.index.encoding import default_embedder, embedded_text
 from qa.index.lexical import Analyzer, Postings
 from qa.index.manifest import (
     BUILD_MARKER,
@@ -50,12 +49,12 @@ from qa.index.manifest import (
     same_state,
     segment_files,
 )
-from qa.index.encoding import default_embedder, embedded_text
 from qa.index.people import People
-from qa.records import Record
 from qa.index.reuse import RECORD_FILES, AsRead, Known, write_as_read, write_records
 from qa.index.segments import Layout, Match, lay_out, match, new_name
 from qa.index.store import KEY_DTYPE, RecordStore, Segment, load_segments, read_keys
+from qa.records import Record
+from qa.shared import file_digest, fsync_path
 
 ENCODE_CHUNK = 1024
 Progress = Callable[[int, int], None]  # (records encoded so far, records to encode)

@@ -14,8 +14,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from qa.shared import words
 from qa.errors import AliasError
+from qa.shared import words
 
 SHIPPED_ALIASES = Path(__file__).parent.parent / "data" / "aliases.tsv"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})

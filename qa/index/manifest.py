@@ -7,12 +7,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.shared import file_digest
 from embeddings.model import missing_folder, same_model
 from embeddings.vectors import DTYPES, KINDS, SEGMENT_FILE, segment_kind
 from qa.corpus import corpus_files
 from qa.errors import IndexProblem
 from qa.index.lexical import Postings
+from qa.shared import file_digest
 
 FORMAT_VERSION = 3
 CURRENT = "current"

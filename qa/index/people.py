@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.shared import words
 from qa.corpus.correspondents import Correspondents, code_names, read_title
 from qa.index.lexical import Analyzer
+from qa.shared import words
 
 PEOPLE_FILE = "people.json"
 POSITIONS_FILE = "people_positions.npy"

@@ -30,8 +30,8 @@ from qa.corpus.exports import parse_jsonl
 from qa.corpus.raw import MAX_EXPORT_BYTES, Sink, checked
 from qa.corpus.scan import collection_name, root_of
 from qa.index.manifest import DATES, OFFSETS, READ_EXTRA, READ_FILES, READ_INDEX, READ_LINES, RECORDS, Manifest
-from qa.records import Record
 from qa.index.store import RecordStore
+from qa.records import Record
 
 LINE_DIGEST = np.dtype("S16")
 RECORD_FILES = (RECORDS, OFFSETS, DATES, READ_FILES, READ_INDEX, READ_LINES, READ_EXTRA)  # written here

@@ -21,9 +21,9 @@ from embeddings.model import same_model
 from embeddings.vectors import Segments, VectorView, same_threads
 from qa.config import MODES, Config
 from qa.errors import AliasError, IndexProblem
+from qa.index.encoding import embedded_text
 from qa.index.lexical import Analyzer, LexicalIndex
 from qa.index.manifest import CURRENT, DATES, FORCE, Manifest, corpus_changes, describe_changes
-from qa.index.encoding import embedded_text
 from qa.index.people import People
 from qa.index.store import RecordStore, load_segments
 
