@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.shared import file_digest
+from qa.shared import close_lock, file_digest, forked_pool, open_lock
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -192,10 +192,13 @@ def _under_lock(cache: Path, target: Path, make) -> None:
     """Make a cached file once, whichever process gets there first."""
     folder = cache_dir(cache)
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("w") as lock:
+    lock = open_lock(folder / ".lock")
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not verified(target):
             make(target)
+    finally:
+        close_lock(lock)
 
 
 def _session(target: Path, threads: int = 1):
@@ -326,13 +329,10 @@ class OnnxBatchEncoder:
     def _workers(self):
         """The pool of worker processes, started on first need. They are forked: a spawned process would import
         the program's main module again, which a script without a `__main__` guard does not survive; a forked
-        one runs only onnxruntime and tokenizers (without threads) from a clean start."""
+        one runs only onnxruntime and tokenizers (without threads) from a clean start. They end with this process,
+killed or not, and hold none of its locks."""
         if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(self.workers, context, _start_worker, self._setup)
+            self._pool = forked_pool(self.workers, _start_worker, self._setup)
         return self._pool
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,9 +55,11 @@ from qa.index.reuse import RECORD_FILES, AsRead, Known, write_as_read, write_rec
 from qa.index.segments import Layout, Match, lay_out, match, new_name
 from qa.index.store import KEY_DTYPE, RecordStore, Segment, load_segments, read_keys
 from qa.records import Record
-from qa.shared import file_digest, fsync_path
+from qa.shared import close_lock, die_with_parent, file_digest, fsync_path, open_lock
 
 ENCODE_CHUNK = 1024
+LOCK = ".lock"
+ID_LINE = "id: "  # the line of the index marker that holds its id
 Progress = Callable[[int, int], None]  # (records encoded so far, records to encode)
 Step = Callable[[str], None]  # told "planned", "encoded", "written" and "swapped" as the build passes them
 
@@ -138,7 +141,7 @@ def claim(index_dir: Path) -> None:
         return
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexProblem(f"the index folder {index_dir} is a file: choose a folder for the index")
-    entries = {p.name for p in index_dir.iterdir()} - {".lock"} if index_dir.is_dir() else set()
+    entries = {p.name for p in index_dir.iterdir()} - {LOCK} if index_dir.is_dir() else set()
     legacy = entries <= {BUILDS, CURRENT} and (index_dir / CURRENT).is_symlink()  # made before the marker
     if entries and not legacy:
         raise IndexProblem(
@@ -146,28 +149,57 @@ def claim(index_dir: Path) -> None:
             "index (--index), so that nothing of yours is replaced"
         )
     index_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text("This folder is an archive-qa index: builds/ and current are replaced by each build.\n")
+    marker.write_text(
+        "This folder is an archive-qa index: builds/ and current are replaced by each build.\n"
+        f"{ID_LINE}{uuid.uuid4().hex}\n"
+    )
+
+
+def index_id(index_dir: Path) -> str:
+    """The index folder's id, kept in its marker (given one if it has none): each build folder names the index
+    that made it, so index folders sharing one builds/ folder never remove each other's builds."""
+    marker = index_dir / MARKER
+    text = _small_text(marker)
+    for line in text.splitlines():
+        if line.startswith(ID_LINE):
+            return line.removeprefix(ID_LINE).strip()
+    new = uuid.uuid4().hex
+    marker.write_text(f"{text.rstrip()}\n{ID_LINE}{new}\n", encoding="utf-8")
+    return new
+
+
+def _small_text(path: Path, limit: int = 4096) -> str:
+    """The start of a small text file the tool wrote (a marker), read without following a link to a device."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        return os.read(fd, limit).decode("utf-8", "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else ""
+    finally:
+        os.close(fd)
 
 
 class Lock:
-    """One build at a time per index folder."""
+    """One build at a time per index folder, held by the building process alone (none it forks holds it)."""
 
     def __init__(self, index_dir: Path) -> None:
-        self._path = index_dir / ".lock"
-        self._file = None
+        self._path = index_dir / LOCK
+        self._fd = -1
 
     def __enter__(self) -> Lock:
-        self._file = self._path.open("w")
         try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._fd = open_lock(self._path)
+        except OSError:
+            raise IndexProblem(
+                f"{self._path} is a link or not a regular file: remove it (`rm {self._path}`) and build again"
+            ) from None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._file.close()
+            close_lock(self._fd)
             raise IndexProblem("another `archive-qa index` is building this index: wait for it to finish") from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
+        close_lock(self._fd)
 
 
 def current_manifest(index_dir: Path, model: str) -> tuple[Path, Manifest] | None:
@@ -375,17 +407,19 @@ def _write_records(p: Plan, folder: Path) -> dict[str, dict]:
 
 
 def beside(job: Callable[[], dict | None]) -> Callable[..., dict]:
-    """Run a job in a forked process beside this one (inline where there is no fork); returns the wait for it,
-    which gives the job's result (a dict of JSON values), or raises OSError with the job's error, if it failed,
-    unless `check=False` (the result is then {})."""
+    """Run a job in a forked process beside this one, which ends with this one (inline where there is no fork);
+    returns the wait for it, which gives the job's result (a dict of JSON values), or raises OSError with the
+    job's error, if it failed, unless `check=False` (the result is then {})."""
     if not hasattr(os, "fork"):
         result = job() or {}
         return lambda check=True: result
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: the job, its result or error told to the parent, then out, running nothing else
         status, message = 1, b"!"
         try:
+            die_with_parent(parent)
             os.close(read_end)
             message = b"=" + json.dumps(job() or {}).encode()
             status = 0
@@ -479,12 +513,22 @@ def swap(index_dir: Path, folder: Path) -> None:
     fsync_path(index_dir)
 
 
+def _made_here(folder: Path, own: str, shared: bool) -> bool:
+    """Whether a folder under builds/ is a build of this index: marked as a build, and, when builds/ is a link
+    (which other index folders may share), marked by this index."""
+    marker = folder / BUILD_MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return False
+    return not shared or _small_text(marker).strip() == own
+
+
 def clean(index_dir: Path) -> None:
     """Remove the builds that are not current and that this tool made (old ones, and any a killed build left)."""
     keep = (index_dir / CURRENT).resolve()
     builds = index_dir / BUILDS
+    own = index_id(index_dir)
     for folder in builds.iterdir() if builds.is_dir() else ():
-        if not folder.is_symlink() and folder.resolve() != keep and (folder / BUILD_MARKER).is_file():
+        if not folder.is_symlink() and folder.resolve() != keep and _made_here(folder, own, builds.is_symlink()):
             shutil.rmtree(folder, ignore_errors=True)
     for stale in index_dir.glob(f".{CURRENT}-*"):
         if stale.is_symlink():
@@ -542,7 +586,7 @@ def build_index(
             embedder = (embedder_factory or default_embedder)(config)
         folder = index_dir / BUILDS / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True)
-        (folder / BUILD_MARKER).touch()
+        (folder / BUILD_MARKER).write_text(index_id(index_dir), encoding="utf-8")
         try:
             vectors = encode(p, embedder, progress)
             step("encoded")

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -520,6 +521,90 @@ def test_an_update_killed_at_any_step_leaves_a_usable_index(fresh_copy, hashing_
     assert builds(fresh_copy) == [current(fresh_copy)] and ArchiveIndex.load(fresh_copy).count == 11
 
 
+# The child takes the build's lock, starts a pool of worker processes as the encoder does and a writer beside
+# itself as the build does, tells their process ids, and waits to be killed.
+WORKERS_CHILD = """
+import os
+import sys
+import time
+from pathlib import Path
+
+from qa.index.build import Lock, beside
+from qa.shared import forked_pool
+
+
+def pid_after(seconds):
+    time.sleep(seconds)
+    return os.getpid()
+
+
+with Lock(Path(sys.argv[1])):
+    pool = forked_pool(2)
+    workers = set(pool.map(pid_after, [0.5] * 4))
+    pool.submit(time.sleep, 120)
+    wait = beside(lambda: {"pid": os.getpid(), "slept": time.sleep(120)})
+    print(*workers, flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_build_leaves_no_worker_and_no_lock(tmp_path, kill):
+    child = subprocess.Popen(
+        [sys.executable, "-c", WORKERS_CHILD, str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    workers = [int(pid) for pid in child.stdout.readline().split()]
+    children = [int(p) for p in Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()]
+    assert len(workers) == 2 and set(workers) < set(children) and len(children) == 3  # and the writer
+    child.send_signal(kill)
+    child.wait()
+    with Lock(tmp_path):  # at once: no process of the killed build holds it
+        pass
+    deadline = time.monotonic() + 5
+    while any(map(_alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, children))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.slow
+def test_the_index_command_killed_while_its_workers_encode_can_build_again_at_once(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = [{"title": f"Synthetic report {i} on the harbour of town {i % 97}", "summary": f"Cargo {i} " * 20}
+             for i in range(2000)]
+    (corpus / "synthetic.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    argv = [sys.executable, "-m", "archive_qa", "index", "--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ARCHIVE_QA_CACHE": str(embedder.cache)}
+    build = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(workers := _children(build.pid)) < 2 and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) >= 2, "the build never started its encoding workers"
+    time.sleep(1)  # they encode
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    again = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and "index built: 2000 records" in again.stdout, again.stderr
+    assert not any(map(_alive, workers))
+
+
 # ---------------------------------------------------------------------------------------------- only its own folders
 
 
@@ -545,6 +630,36 @@ def test_a_build_keeps_a_foreign_folder_under_builds(hashing_copy):
     assert (foreign / "app.bin").read_text(encoding="utf-8") == "x"
     assert (elsewhere / MANIFEST).is_file()
     assert {p.name for p in builds(hashing_copy)} == {"release", "linked", current(hashing_copy).name}
+
+
+def test_index_folders_sharing_one_builds_folder_keep_each_others_builds(hashing_copy, tmp_path):
+    other = replace(hashing_copy, index=tmp_path / "other-index")
+    _build(other, HashingEmbedder())
+    shared = tmp_path / "shared-builds"
+    shared.mkdir()
+    for config in (hashing_copy, other):  # builds/ moved to one folder both link to
+        for build in builds(config):
+            build.rename(shared / build.name)
+        (config.index_dir / BUILDS).rmdir()
+        (config.index_dir / BUILDS).symlink_to(shared)
+    theirs = current(other)
+    _build(hashing_copy, HashingEmbedder(), force=True)
+    _build(hashing_copy, HashingEmbedder(), force=True)
+    assert current(other) == theirs and ArchiveIndex.load(other).count == 10
+    assert sorted(shared.iterdir()) == sorted([theirs, current(hashing_copy)])  # its own old builds removed
+
+
+def test_a_lock_file_replaced_by_a_link_is_never_followed(hashing_copy, tmp_path, capfd):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("the user's notes", encoding="utf-8")
+    lock = hashing_copy.index_dir / ".lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(precious)
+    assert_one_line(*run(capfd, "index", *where(hashing_copy)), f"{lock} is a link or not a regular file: remove it")
+    assert precious.read_text(encoding="utf-8") == "the user's notes"
+    lock.unlink()
+    os.mkfifo(lock)  # nor waited on: a FIFO is refused as a link is
+    assert_one_line(*run(capfd, "index", *where(hashing_copy)), f"{lock} is a link or not a regular file")
 
 
 def test_an_index_path_that_is_a_file_is_refused(hashing_copy, tmp_path, capfd):
