@@ -246,10 +246,13 @@ def _write_report(report: dict, out: Path | None) -> None:
 
 
 def _eval_questions(args: argparse.Namespace, config: Config, modes: list[str]) -> int:
+    from archive_qa.evaluation.historian import is_historian_set
     from archive_qa.evaluation.questions import DEFAULT_QUESTIONS, load_questions
     from qa.answer import Assistant
 
     path = args.questions or DEFAULT_QUESTIONS
+    if is_historian_set(path):
+        return _eval_historian(args, config, modes, path)
     questions = load_questions(path)
     assistant = Assistant(config)
     unknown = sorted({r for q in questions for r in q.relevant if assistant.index.records.position(r) is None})
@@ -265,6 +268,20 @@ def _eval_questions(args: argparse.Namespace, config: Config, modes: list[str]) 
     from archive_qa.evaluation.runner import evaluate
 
     report = {"created": _now(), "questions": str(path), **evaluate(assistant, questions, modes, k=config.k)}
+    print(summary(report))
+    _write_report(report, args.out)
+    return 0
+
+
+def _eval_historian(args: argparse.Namespace, config: Config, modes: list[str], path: Path) -> int:
+    from archive_qa.evaluation.historian import evaluate_historian, load_historian
+    from archive_qa.evaluation.report import summary
+    from qa.answer import Assistant
+
+    if args.calibrate:
+        raise DataError(f"{path}: --calibrate needs a question set in the eval/questions.jsonl shape")
+    questions = load_historian(path)
+    report = {"created": _now(), "questions": str(path), **evaluate_historian(Assistant(config), questions, modes)}
     print(summary(report))
     _write_report(report, args.out)
     return 0
@@ -327,7 +344,12 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         "retrieval mode and prints retrieval and answer metrics; see eval/README.md.",
     )
     add_common(p, retrieval=True)
-    p.add_argument("--questions", type=Path, metavar="FILE", help="question set (default: eval/questions.jsonl)")
+    p.add_argument(
+        "--questions",
+        type=Path,
+        metavar="FILE",
+        help="question set (default: eval/questions.jsonl; or one in the historian shape of eval/README.md)",
+    )
     p.add_argument("--out", type=Path, metavar="DIR", help="write report.json, report.md and recall_at_k.png here")
     what = p.add_mutually_exclusive_group()
     what.add_argument(

@@ -22,6 +22,8 @@ ANSWER_COLUMNS = (
     "latency_p50_ms",
     "latency_p95_ms",
 )
+HISTORIAN_COLUMNS = ("questions", "with_records", "in_top3", "in_top10", "all_in_top10", "declined")
+HISTORIAN_COLUMNS += ("wrongly_declined",)
 KIND_COLUMNS = ("questions", "form_accuracy", "document_recall", "document_precision", "period_recall", "name_hit_rate")
 # Metrics where a smaller number is better (everything else: larger is better).
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms")
@@ -49,6 +51,8 @@ def summary(report: dict) -> str:
     """The report as plain text for the terminal."""
     modes = list(report["modes"])
     lines = [_title(report), "", *text_table(*_section(report, "retrieval", RETRIEVAL_COLUMNS)), ""]
+    if report.get("kind") == "historian":
+        return "\n".join(lines + text_table(*_historian_table(report)) + _historian_problems(report))
     if report.get("kind") != "questions":
         return "\n".join(lines + text_table(*_section(report, "latency", LOWER_IS_BETTER)))
     lines += text_table(*_section(report, "answers", ANSWER_COLUMNS))
@@ -78,6 +82,27 @@ def _kinds_table(report: dict, split: str | None = None) -> tuple[list[str], lis
     return ["mode", "kind", *KIND_COLUMNS], rows
 
 
+def _historian_table(report: dict) -> tuple[list[str], list[list[object]]]:
+    """Per mode and kind (then all questions): recall of the expected records in the top 3 and 10, declines."""
+    rows = []
+    for mode, scores in report["modes"].items():
+        rows += [[mode, kind, *(v.get(c) for c in HISTORIAN_COLUMNS)] for kind, v in scores["kinds"].items()]
+        rows.append([mode, "all", *(scores["all"].get(c) for c in HISTORIAN_COLUMNS)])
+    return ["mode", "kind", *HISTORIAN_COLUMNS], rows
+
+
+def _historian_problems(report: dict) -> list[str]:
+    """Per mode, the questions with an expected record outside the top 3 or a wrong decision."""
+    lines = []
+    for mode, scores in report["modes"].items():
+        problems = scores.get("problems", {})
+        lines += ["", f"{mode}: {len(problems)} question(s) with a problem"]
+        lines += [f"  {q}: {'; '.join(p)}" for q, p in problems.items()]
+    if report.get("missing_titles"):
+        lines += ["", "expected titles no record bears: " + "; ".join(report["missing_titles"])]
+    return lines
+
+
 def _held_out_lines(report: dict) -> list[str]:
     """Abstention on questions its threshold was not fitted on: k-fold over all, and the held-out test split."""
     lines = []
@@ -95,6 +120,11 @@ def _held_out_lines(report: dict) -> list[str]:
 
 
 def _title(report: dict) -> str:
+    if report.get("kind") == "historian":
+        return (
+            f"Question set {Path(report.get('questions', '')).name}: {report['question_count']} questions, "
+            f"{report['config']['records']} records, model {report['config']['model']}"
+        )
     if report.get("kind") == "beir":
         return (
             f"BEIR dataset {report['dataset']} ({report['split']}): {report['query_count']} queries, "
@@ -115,8 +145,10 @@ def markdown(report: dict, plot: str | None = PLOT_PNG) -> str:
     lines += ["## Retrieval", "", *markdown_table(*_section(report, "retrieval", RETRIEVAL_COLUMNS)), ""]
     if plot:
         lines += [f"![Recall@k per retrieval mode]({plot})", ""]
+    if report.get("kind") == "historian":
+        lines += ["## By kind", "", *markdown_table(*_historian_table(report)), "", *_historian_problems(report)]
     if report.get("kind") != "questions":
-        lines += ["## Latency", "", *markdown_table(*_section(report, "latency", LOWER_IS_BETTER))]
+        lines += ["", "## Latency", "", *markdown_table(*_section(report, "latency", LOWER_IS_BETTER))]
         return "\n".join(lines) + "\n"
     return "\n".join(lines + _answers(report) + _kinds(report) + _categories(report) + _failing_questions(report))
 
