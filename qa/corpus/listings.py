@@ -138,6 +138,19 @@ def split_topic_page(lines: list[Line]) -> tuple[str | None, list[Line]]:
     return name, lines[cut:]
 
 
+def split_unmarked_topic_page(lines: list[Line]) -> tuple[str | None, list[Line]]:
+    """A topic page without `Popular Documents`: its name, and the lines from its first dated entry on.
+
+    Before the first date line come an image caption, the page's name and a description: the name is
+    the last line before the description that does not end a sentence.
+    """
+    start = next((i for i, line in enumerate(lines) if looks_like_date(line.text)), len(lines))
+    header = content(lines[:start])
+    prose = next((i for i, line in enumerate(header) if looks_like_prose(line.text)), len(header))
+    names = [line.text for line in header[: max(prose, 1)] if not ends_sentence(line.text) and len(line.text) <= 200]
+    return (names[-1] if names else None), lines[start:]
+
+
 # ---------------------------------------------------------------------------------------------- old site
 
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.corpus.exports import parse_csv, parse_jsonl
-from qa.corpus.furniture import furniture_warnings
 from qa.corpus.html import declared_charset, html_page
 from qa.corpus.ids import settle_ids
 from qa.corpus.layouts import read_page
 from qa.corpus.lines import split_lines, text_lines
 from qa.corpus.raw import MAX_EXPORT_BYTES, MAX_PAGE_BYTES, Problem, Raw, Sink, checked, display_path
 from qa.corpus.scan import collection_name, root_of, scan
+from qa.corpus.suspects import suspect_warnings
 from qa.records import Record
 
 _HTML = re.compile(r"^\s*<(!doctype|html|head|body|div|meta)\b", re.I)
@@ -88,7 +88,7 @@ def load_corpus(
     corpus.records = settle_ids(candidates, Sink("", corpus.errors, corpus.warnings))
     for record in corpus.records:
         corpus.per_file[record.source.rsplit(":", 1)[0]] += 1
-    corpus.warnings.extend(Problem(source, message) for source, message in furniture_warnings(corpus.records))
+    corpus.warnings.extend(Problem(source, message) for source, message in suspect_warnings(corpus.records))
     for problems in (corpus.errors, corpus.warnings):
         problems.sort(key=lambda problem: _problem_order(problem, found.order))
     return corpus

@@ -65,6 +65,11 @@ def layout_of(name: str) -> str | None:
     ("doc-new-site-compact.txt", "new-site document page"),
     ("doc-old-site.txt", "old-site document page"),
     ("doc-pdf-export.txt", "PDF export"),
+    ("doc-old-site-funding.txt", "old-site document page"),
+    ("doc-old-site-bare.txt", "old-site document page without its citation"),
+    ("doc-prelaunch.txt", "new-site document page"),
+    ("doc-pdf-flat.txt", "PDF export flattened into one paragraph"),
+    ("prelaunch-topic-page.txt", "new-site topic page without its marks"),
     ("unrecognised-article.txt", None),
     ("unrecognised-titles-only.txt", None),
 ])
@@ -282,3 +287,14 @@ def test_summary_of_two_paragraphs_the_first_without_a_stop(tmp_path: Path) -> N
     assert [(r.title, r.summary) for r in corpus.records] == [
         ("A Title", "Part one without a stop Part Two ends here."), ("B", ""),
     ]
+
+
+def test_prelaunch_topic_page_opening_with_an_image_caption_and_without_its_marks() -> None:
+    assert_entries("prelaunch-topic-page.txt", [
+        (7, "Letter from Zhou Enlai to Jawaharlal Nehru on the Boundary Question", "1959-09-08", "day",
+         "Zhou sets out the Chinese position on the boundary and proposes talks."),
+        (13, "Telegram from the Invented Embassy in New Delhi on Indian Public Opinion", "1959-11-07", "day",
+         "The embassy reports growing hostility toward China in the Indian press."),
+        (19, "Notes on the Border Conflict (excerpt)", "1962", "year",
+         "An invented analyst summarises the fighting of October 1962."),
+    ], listed_under="Sino-Indian Border Dispute")

@@ -161,3 +161,122 @@ def test_a_document_page_and_a_listing_of_the_same_document_are_one_record(tmp_p
     (record,) = corpus.records
     assert record.source == f"{page}:3" and record.archive_id == "500119"  # the page, with its full text, is kept
     assert [str(w) for w in corpus.warnings] == [f"{listing}:3: same document as {page}:3 (listed twice): read once"]
+
+
+# ------------------------------------------------------------------ the shapes that were read wrong (synthetic)
+
+
+def exact(name: str, line: int, **fields: object) -> None:
+    """The one record of a fixture page, every field as given (the rest empty)."""
+    record = one(name)
+    stem = name.rsplit(".", 1)[0]
+    expected = {
+        "id": None, "title": None, "date": None, "date_precision": None, "summary": "", "url": None,
+        "collection": stem, "source": f"{PAGES / name}:{line}", "full_text": "", "record_type": None,
+        "language": None, "archive": None, "citation": None, "people": [], "places": [], "topics": [],
+        "listed_under": None, "archive_id": None,
+    } | fields
+    assert record.to_dict() == expected
+
+
+def test_old_site_page_whose_heading_is_a_credit_line_takes_the_cited_title_and_the_summary_under_the_citation() -> None:
+    url = f"{ARCHIVE}500601"
+    title = "Report from the Invented Ministry of Foreign Affairs to the Embassy in Beijing, December 8th 1954"
+    exact(
+        "doc-old-site-funding.txt", 6, id=url, url=url, archive_id="500601", title=title,
+        date="1954-12-08", date_precision="day",
+        summary="The ministry asks the embassy to report on the grain deliveries to China and on the mood of Chinese "
+        "officials after the Geneva conference.",
+        citation=f'"{title}," December 08, 1954, History and Public Policy Program Digital Archive, Invented '
+        f"Diplomatic Archive, fond 20/1954, file 3. Translated for the fixture by an invented translator. {url}",
+        full_text="Comrade Ambassador,\n"
+        "Please report by the end of the month on the deliveries of grain agreed in the spring, and on the ports "
+        "through which they pass.\n"
+        "We also need your assessment of how Chinese officials now see the results of the Geneva conference. Some of "
+        "them are said to be disappointed with the partition of Vietnam. Others praise the settlement in public.\n"
+        "The Minister of Foreign Affairs",
+        language="Romanian", archive="Invented Diplomatic Archive",
+    )
+
+
+def test_old_site_page_without_header_or_citation_is_one_record_and_its_attendance_line_is_text() -> None:
+    title = "Record of Conversation between Anastas Mikoyan and Fidel Castro on the Inspection Question"
+    exact(
+        "doc-old-site-bare.txt", 3, id=stable_id("doc-old-site-bare", title, "1962-11-04"), title=title,
+        date="1962-11-04", date_precision="day",
+        summary="Mikoyan and Castro discuss the removal of the missiles and Castro's refusal of any inspection of "
+        "Cuban territory.",
+        full_text="A.I. MIKOYAN with Fidel CASTRO, Osvaldo DORTICOS, Ernesto GUEVARA and Carlos Rafael RODRIGUEZ\n"
+        "4 November 1962\n"
+        "MIKOYAN said that he had come to explain the Soviet decision and to hear the opinion of the Cuban comrades.\n"
+        "CASTRO replied that the Cuban people would never accept inspectors on their territory, whatever the United "
+        "States promised in exchange.\n"
+        "MIKOYAN proposed that the inspection be carried out at sea, on the Soviet ships leaving Cuba, by officers of "
+        "the Red Cross.",
+        archive="Invented Russian State Archive",
+    )
+
+
+def test_prelaunch_page_with_single_line_breaks_takes_the_summary_above_the_authors_label() -> None:
+    title = "Memorandum of Conversation between Nikita Khrushchev and an Invented Parliamentary Delegation"
+    exact(
+        "doc-prelaunch.txt", 4, id=stable_id("doc-prelaunch", title, "1959-03-12"), title=title,
+        date="1959-03-12", date_precision="day",
+        summary="Khrushchev tells the delegation that West Berlin must become a free city and that the Soviet Union "
+        "will sign a separate treaty if needed.",
+        full_text="Khrushchev: We have waited long enough for an answer on Berlin.\n"
+        "Delegate: Our government needs more time to consider the proposal of a free city.\n"
+        "Khrushchev: Time is what the West has had for ten years. If there is no answer, we will sign a separate "
+        "peace treaty with the German Democratic Republic.",
+        record_type="Memorandum of Conversation", language="Russian", archive="Invented Presidential Archive",
+        citation="Invented Presidential Archive, fond 3, file 64. Translated for the fixture.",
+        places=["Berlin (Germany)"], archive_id="500702",
+    )
+
+
+def test_pdf_export_flattened_into_one_paragraph() -> None:
+    url = f"{ARCHIVE}500803"
+    title = "Record of Conversation between Mao Zedong and Nikita Khrushchev in Beijing"
+    exact(
+        "doc-pdf-flat.txt", 1, id=url, url=url, archive_id="500803", title=title,
+        date="1959-10-03", date_precision="day",
+        summary="Mao and Khrushchev argue about Taiwan, the border clash with India and the flight of the Dalai Lama.",
+        citation=f'"{title}," October 3, 1959, Wilson Center Digital Archive, Invented Presidential Archive, fond 52, '
+        f"file 499. {url}",
+        full_text="Khrushchev: We have come to congratulate you on the tenth anniversary. Mao: Thank you. But your "
+        "statement on the clash with India helped Nehru. Khrushchev: We could not support you on the border; it was "
+        "not a question of principle.",
+        language="Russian",
+    )
+
+
+def test_old_site_credit_heading_without_a_date_takes_the_citation_date(tmp_path: Path) -> None:
+    page = tmp_path / "doc.txt"
+    page.write_text(
+        "Search in\nThis document was made possible with support from an invented foundation.\n\u2022 Citation\n"
+        'get citation\n"Telegram from the Invented Embassy," March 3, 1953, History and Public Policy Program Digital '
+        "Archive. https://digitalarchive.wilsoncenter.org/document/500998\n"
+        "The embassy reports the reaction in the capital to the news of the death.\n"
+        "\u2022 share document\nEnglish HTML\nTop secret.\n",
+        encoding="utf-8",
+    )
+    (record,) = load_corpus([page]).records
+    assert (record.title, record.date, record.summary, record.full_text, record.source) == (
+        "Telegram from the Invented Embassy", "1953-03-03",
+        "The embassy reports the reaction in the capital to the news of the death.", "Top secret.", f"{page}:5",
+    )
+
+
+def test_old_site_summary_above_the_citation_without_a_title_is_not_the_title(tmp_path: Path) -> None:
+    page = tmp_path / "doc.txt"
+    page.write_text(
+        "March 3, 1953\nThe embassy reports the reaction in the capital to the news of the death.\n\u2022 Citation\n"
+        'get citation\n"Telegram from the Invented Embassy," March 3, 1953, History and Public Policy Program Digital '
+        "Archive. https://digitalarchive.wilsoncenter.org/document/500997\n\u2022 share document\nTop secret.\n",
+        encoding="utf-8",
+    )
+    (record,) = load_corpus([page]).records
+    assert (record.title, record.date, record.summary) == (
+        "Telegram from the Invented Embassy", "1953-03-03",
+        "The embassy reports the reaction in the capital to the news of the death.",
+    )
