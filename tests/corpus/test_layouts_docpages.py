@@ -179,7 +179,7 @@ def exact(name: str, line: int, **fields: object) -> None:
     assert record.to_dict() == expected
 
 
-def test_old_site_page_whose_heading_is_a_credit_line_takes_the_cited_title_and_the_summary_under_the_citation() -> None:
+def test_old_site_page_whose_heading_is_a_credit_line_takes_the_cited_title_and_the_summary_below() -> None:
     url = f"{ARCHIVE}500601"
     title = "Report from the Invented Ministry of Foreign Affairs to the Embassy in Beijing, December 8th 1954"
     exact(
