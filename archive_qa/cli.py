@@ -216,7 +216,7 @@ def add_ask(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from-person", metavar="NAME", help="only documents this person wrote (as the titles say)")
     p.add_argument("--to-person", metavar="NAME", help="only documents this person received (as the titles say)")
     p.add_argument("--person", metavar="NAME", help="only documents this person wrote, received, passed on or attended")
-    p.add_argument("--json", action="store_true", help="print the answer as JSON (schema in the README)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (fields in docs/answers.md)")
     p.set_defaults(func=cmd_ask)
 
 

@@ -134,7 +134,7 @@ class Assistant:
         k: int | None = None,
         mode: str | None = None,
     ) -> Answer:
-        """The cited answer to a question read with the conversation so far (see the README: How an answer is made)."""
+        """The cited answer to a question read with the conversation so far (see docs/answers.md)."""
         started = time.perf_counter()
         mode = mode or self.config.mode
         k = self.config.k if k is None else k
