@@ -31,7 +31,7 @@ class DateError(ValueError):
     """A text that looks like a date but names no real day."""
 
 
-@lru_cache(maxsize=65536)  # collections repeat their dates (issue 16: reading speed)
+@lru_cache(maxsize=65536)  # collections repeat their dates
 def parse_date(text: str) -> tuple[str, Precision] | None:
     """Read an archive date ("July 4, 1963", "September 1944", "1962", ISO) as (ISO, precision).
 
@@ -109,7 +109,7 @@ def human_date(iso: str | None) -> str:
 
 def stable_id(collection: str, title: str, date: str | None, extra: str = "") -> str:
     """A short id that is the same on every machine for the same collection, title and date."""
-    # The title folded (when it is not already: see qa.corpus.lines.is_folded; issue 16, reading speed).
+    # The title folded (when it is not already: see qa.corpus.lines.is_folded).
     folded = title if title.isprintable() and "  " not in title and title.strip(" ") == title else None
     key = "\x1f".join([collection, (folded or " ".join(title.split())).lower(), date or "", extra])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
@@ -124,7 +124,7 @@ LIST_FIELDS = ("people", "places", "topics")
 _PUT = object.__setattr__  # how a frozen dataclass sets its fields
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
     """One document of the collection, traceable to the file and line it was read from.
 
@@ -155,46 +155,19 @@ class Record:
     date_start: int | None = field(default=None, compare=False)
     date_end: int | None = field(default=None, compare=False)
 
-    def __init__(
-        self, id: str, title: str, date: str | None, date_precision: Precision | None, summary: str,
-        url: str | None, collection: str, source: str, full_text: str = "", record_type: str | None = None,
-        language: str | None = None, archive: str | None = None, citation: str | None = None,
-        people: tuple[str, ...] = (), places: tuple[str, ...] = (), topics: tuple[str, ...] = (),
-        listed_under: str | None = None, archive_id: str | None = None, date_start: int | None = None,
-        date_end: int | None = None,
-    ) -> None:
-        # Written out rather than generated: a frozen dataclass's own __init__ took about a sixth of the time of
-        # reading a record (issue 16: reading speed). tests/test_records.py holds it to the fields above.
-        # The date's first and last day are always those of `date` when it has one.
-        put = _PUT
-        put(self, "id", id)
-        put(self, "title", title)
-        put(self, "date", date)
-        put(self, "date_precision", date_precision)
-        put(self, "summary", summary)
-        put(self, "url", url)
-        put(self, "collection", collection)
-        put(self, "source", source)
-        put(self, "full_text", full_text)
-        put(self, "record_type", record_type)
-        put(self, "language", language)
-        put(self, "archive", archive)
-        put(self, "citation", citation)
-        put(self, "people", people)
-        put(self, "places", places)
-        put(self, "topics", topics)
-        put(self, "listed_under", listed_under)
-        put(self, "archive_id", archive_id)
-        bounds = date_bounds(date)
-        put(self, "date_start", bounds[0] if bounds else date_start)
-        put(self, "date_end", bounds[1] if bounds else date_end)
+    def __post_init__(self) -> None:
+        """The date's first and last day are always those of `date` when it has one."""
+        bounds = date_bounds(self.date)
+        if bounds:
+            _PUT(self, "date_start", bounds[0])
+            _PUT(self, "date_end", bounds[1])
 
     @property
     def display_date(self) -> str:
         return human_date(self.date)
 
     def to_dict(self) -> dict:
-        # Field by field (asdict deep-copies every value: most of the time of writing an index; issue 16).
+        # Field by field (asdict deep-copies every value: most of the time of writing an index).
         d = {name: getattr(self, name) for name in _STORED_FIELDS}
         for name in LIST_FIELDS:
             d[name] = list(d[name])

@@ -23,7 +23,7 @@ TARGETS = {
     "100k": {"ask_p50_ms": 30, "changed_1pct_s": 6},
     "2m": {"index_memory_mb": 512, "recall_at_10": 0.9, "retrieve_p95_ms": 50},
 }
-# Records read a second through the build's reader (issue 16), wall clock, best of three (archive_qa.bench.reading).
+# Records read a second through the build's reader, wall clock, best of three (archive_qa.bench.reading).
 READING_TARGETS = {"parse_jsonl_rps": 30_000, "parse_listing_rps": 30_000}
 READING_FIGURES = {"parse_jsonl_rps": "jsonl", "parse_listing_rps": "listing"}
 BUILD_VS_RAW = 1.5

@@ -43,7 +43,7 @@ _MAX_LABEL = 60
 def label(line: Line) -> tuple[str, str] | None:
     """(part, value on the same line) if a line is a part's label (`Record ID`, `### Associated Places`, `Summary:`)."""
     if len(line.text) > _MAX_LABEL and line.text[0] != "#" and ":" not in line.text and line.text == line.text.strip():
-        return None  # too long to be a label's name (the common case, quickly; issue 16)
+        return None  # too long to be a label's name (the common case, quickly)
     text = line.text.lstrip("#").strip()
     name, colon, value = text.partition(":")
     key = LABELS.get(name.strip().casefold()) if len(name) <= _MAX_LABEL else None

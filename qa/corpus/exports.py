@@ -41,7 +41,7 @@ def parse_jsonl(text: str, sink: Sink) -> Iterator[Raw]:
 
 
 def _json_object(line: str, number: int, sink: Sink) -> dict | None:
-    try:  # the common case, quickly: the line is one JSON value and nothing else (issue 16: reading speed)
+    try:  # the common case, quickly: the line is one JSON value and nothing else
         row, end = _DECODE(line)
         if end == len(line) and type(row) is dict:
             return row
@@ -116,8 +116,8 @@ def _raw_from_fields(row: dict, line: int, sink: Sink, unknown_seen: set[str]) -
 
 
 def _plain_raw(row: dict, line: int) -> Raw | None:
-    """The record of a row of known fields holding texts, lists of texts or nothing (the common case, quickly;
-    issue 16), as the field-by-field reading gives it; None for any other row."""
+    """The record of a row of known fields holding texts, lists of texts or nothing (the common case,
+    quickly), as the field-by-field reading gives it; None for any other row."""
     values: dict = {}
     for key, value in row.items():
         if type(value) is str:

@@ -39,7 +39,7 @@ def is_furniture(text: str) -> bool:
     """Whether a (folded) line is page furniture: a known line, a results count or range, or pagination."""
     if len(text) > MAX_FURNITURE_LENGTH:
         return False
-    first = text[:1]  # what the line starts with tells most lines from furniture at once (issue 16: reading speed)
+    first = text[:1]  # what the line starts with tells most lines from furniture at once
     if text.casefold() in FURNITURE or (first in _RULE and is_rule(text)):
         return True
     if first.isdigit() or (first in "rR" and text[:7].casefold() == "results"):  # only r and R fold to r
@@ -47,7 +47,7 @@ def is_furniture(text: str) -> bool:
         if match and (match.group(1) or match.group(3)):
             return True
     if first and not (first in _PAGE_STARTS or first.isdigit() or first.isspace()):
-        return False  # its first word is no pagination (the common case, quickly; issue 16)
+        return False  # its first word is no pagination (the common case, quickly)
     words = text.split()
     return all(_PAGINATION.match(w) for w in words) and (len(words) > 1 or text.isdigit())
 

@@ -17,7 +17,7 @@ def settle_ids(candidates: list[Record], sink: Sink) -> list[Record]:
     is linear in the number of records, however many share a title and date.
     """
     # A record whose id no other record has is alone in its group, whatever its group: only the ids that
-    # records share need to be told apart as given or hashed (issue 16: reading speed).
+    # records share need to be told apart as given or hashed.
     shared = Counter(rec.id for rec in candidates)
     if len(shared) == len(candidates):  # every record alone in its group keeps its id (the common case, quickly)
         return list(candidates)
@@ -28,7 +28,7 @@ def settle_ids(candidates: list[Record], sink: Sink) -> list[Record]:
         groups.setdefault(f"hash\x1f{rid}" if hashed else f"id\x1f{rid}", []).append(i)
     kept: dict[int, Record] = {}
     for key, members in groups.items():
-        if len(members) == 1:  # a record alone in its group keeps its id (the common case, quickly; issue 16)
+        if len(members) == 1:  # a record alone in its group keeps its id (the common case, quickly)
             kept[members[0]] = candidates[members[0]]
             continue
         settle = _settle_explicit if key.startswith("id\x1f") else _settle_hashed

@@ -79,7 +79,7 @@ class Signs:
 
 
 def _unbulleted(text: str) -> str:
-    """A line without its bullet (the regular expression only for a line that starts with a bullet; issue 16)."""
+    """A line without its bullet (the regular expression only for a line that starts with a bullet)."""
     return BULLET.sub("", text) if text[:1] in BULLET_CHARS else text
 
 

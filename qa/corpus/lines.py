@@ -46,7 +46,7 @@ class Line:
 def split_lines(text: str) -> list[str]:
     """The lines of a text as editors count them (\\n, \\r\\n or \\r).
 
-    As `_LINE_BREAK.split(text)`, three times as fast (issue 16: reading speed): each \\r\\n, then each \\r
+    As `_LINE_BREAK.split(text)`, three times as fast: each \\r\\n, then each \\r
     left, is one \\n.
     """
     if "\r" in text:
@@ -64,7 +64,7 @@ def text_lines(text: str) -> list[Line]:
             continue
         if raw[0].isspace():
             indent, folded = len(raw[: len(raw) - len(raw.lstrip())].expandtabs(4)), " ".join(raw.split())
-        else:  # is_folded(raw), written out (issue 16: reading speed)
+        else:  # is_folded(raw), written out
             indent = 0
             folded = raw if raw.isprintable() and "  " not in raw and raw[-1] != " " else " ".join(raw.split())
         lines.append(Line(number, folded, indent, gap))
@@ -80,7 +80,7 @@ def fold(text: str) -> str:
 
 
 def is_folded(text: str) -> bool:
-    """Whether a text is its own fold, found without splitting it into words (issue 16: reading speed).
+    """Whether a text is its own fold, found without splitting it into words.
 
     Every whitespace character but the space is unprintable, so a printable text holds no whitespace but
     spaces: it is folded when no two stand together and none starts or ends it.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, make_dataclass
 from operator import attrgetter
 
 from qa.corpus.lines import read_date
-from qa.records import Record, stable_id
+from qa.records import DETAIL_FIELDS, Record, stable_id
 
 # A record over these sizes is refused: nothing the archive lists is near them, and the index keeps
 # every record in memory while it builds (corpus/README.md, "Size limits").
@@ -56,28 +56,25 @@ class Sink:
         self.warnings.append(Problem(f"{self.path}:{line}", message))
 
 
-@dataclass(slots=True)
-class Raw:
-    """A record as read, before it is checked and its id settled."""
-
-    title: str
-    line: int
-    date: str | None = None
-    date_line: int | None = None
-    summary: str = ""
-    url: str | None = None
-    id: str | None = None
-    collection: str | None = None
-    full_text: str = ""
-    record_type: str | None = None
-    language: str | None = None
-    archive: str | None = None
-    citation: str | None = None
-    people: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    listed_under: str | None = None
-    archive_id: str | None = None
+# A record as read, before it is checked and its id settled: the listing's fields as a reader finds them (the
+# line it starts on, the date's own line, an id only when the file gives one), then Record's detail fields as
+# Record declares them.
+Raw = make_dataclass(
+    "Raw",
+    [
+        ("title", str),
+        ("line", int),
+        ("date", "str | None", field(default=None)),
+        ("date_line", "int | None", field(default=None)),
+        ("summary", str, field(default="")),
+        ("url", "str | None", field(default=None)),
+        ("id", "str | None", field(default=None)),
+        ("collection", "str | None", field(default=None)),
+        *[(f.name, f.type, field(default=f.default)) for f in fields(Record) if f.name in DETAIL_FIELDS],
+    ],
+    slots=True,
+    namespace={"__doc__": "A record as read, before it is checked and its id settled.", "__module__": __name__},
+)
 
 
 def checked(raw: Raw, collection: str, sink: Sink) -> Record | None:
@@ -96,17 +93,17 @@ def checked(raw: Raw, collection: str, sink: Sink) -> Record | None:
         date, precision = parsed
     collection = raw.collection or collection
     rid = raw.id or raw.url or stable_id(collection, raw.title, date)
-    return Record(  # every field by position (quicker than by name; issue 16)
-        rid, raw.title, date, precision, raw.summary, raw.url, collection, f"{sink.path}:{raw.line}",
-        raw.full_text, raw.record_type, raw.language, raw.archive, raw.citation, raw.people, raw.places, raw.topics,
-        raw.listed_under, raw.archive_id,
+    details = {name: getattr(raw, name) for name in DETAIL_FIELDS}
+    return Record(
+        id=rid, title=raw.title, date=date, date_precision=precision, summary=raw.summary, url=raw.url,
+        collection=collection, source=f"{sink.path}:{raw.line}", **details,
     )
 
 
 _LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "full_text": MAX_FULL_TEXT}
 assert MAX_FIELD <= min(MAX_SUMMARY, MAX_FULL_TEXT)  # _plainly_fine holds every field but the title to MAX_FIELD
 _NOT_TEXT = ("line", "date_line")
-# The text fields, named once (dataclasses.fields per record cost a third of the reading time; issue 16).
+# The text fields, named once (dataclasses.fields per record cost a third of the reading time).
 _TEXT_FIELDS = tuple(f.name for f in fields(Raw) if f.name not in _NOT_TEXT)
 _others_of = attrgetter(*(name for name in _TEXT_FIELDS if name != "title"))
 
@@ -114,7 +111,7 @@ _others_of = attrgetter(*(name for name in _TEXT_FIELDS if name != "title"))
 def _plainly_fine(raw: Raw) -> bool:
     """Whether a record has a title and no field over its size or holding a lone surrogate, checked at once.
 
-    The common case, quickly (issue 16: reading speed): a text that is all ASCII holds no surrogate
+    The common case, quickly: a text that is all ASCII holds no surrogate
     (`str.isascii` needs no look at the characters), and a field within the smallest limit is within its
     own. False sends the record to the checks that say why (or that a long summary or full text is fine).
     """

@@ -353,7 +353,7 @@ def write(p: Plan, vectors: np.ndarray, folder: Path, started: float) -> None:
     try:
         np.save(folder / KEYS, np.asarray(p.keys, dtype=KEY_DTYPE))
         segments, linked = _write_segments(p, vectors, folder)
-        people(p).save(folder)  # issue 13: who wrote to whom (qa/index/people.py)
+        people(p).save(folder)  # who wrote to whom (qa/index/people.py)
     except BaseException:
         done(check=False)
         raise

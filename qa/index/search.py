@@ -111,7 +111,7 @@ class ArchiveIndex:
         self.vector_index = Segments([(s.vectors, s.positions) for s in self.segments], count, manifest.dim)
         self.vectors = VectorView(self.vector_index)
         self.lexical = LexicalIndex([(s.postings, s.positions, s.df) for s in self.segments], count)
-        self.people = People.load(folder, self.records, analyzer)  # issue 13: correspondents by record
+        self.people = People.load(folder, self.records, analyzer)  # correspondents by record
         self.record_tokens: Callable[[int], list[str]] = lru_cache(maxsize=8192)(self._record_tokens)
         self._idf: dict[str, float] = {}
         if (
@@ -217,7 +217,7 @@ class ArchiveIndex:
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
         allowed = date_filter.mask(self._date_columns) if date_filter else None
-        if mask is not None:  # issue 13: a record mask (people filters) narrows the search like dates
+        if mask is not None:  # a record mask (people filters) narrows the search like dates
             allowed = mask if allowed is None else allowed & mask
         if allowed is not None and not allowed.any():
             return []

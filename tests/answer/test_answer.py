@@ -122,7 +122,10 @@ def test_a_heading_is_a_paragraph_of_its_own_before_its_sentence():
 
 
 def test_a_source_card_shows_what_the_answer_does_not_quote():
-    record = Record("r", "T", None, None, "One thing. Another thing. A third.", None, "c", "f:1")
+    record = Record(
+        id="r", title="T", date=None, date_precision=None, summary="One thing. Another thing. A third.", url=None,
+        collection="c", source="f:1",
+    )
     source = Source(1, record, 0.1, 0.2, True, ("Another thing.",))
     assert source.unquoted == "One thing. A third." and not source.fully_quoted
     whole = Source(1, record, 0.1, 0.2, True, split_sentences(record.summary))

@@ -1,4 +1,4 @@
-"""Fuzzing questions (issue 15): date phrases, follow-ups, filters and `Assistant.ask` arguments give an answer or
+"""Fuzzing questions: date phrases, follow-ups, filters and `Assistant.ask` arguments give an answer or
 one `QuestionError` line, never another exception, in time linear in the question's length.
 
 Runs on the model-free `hashing:64` index (tests/conftest.py); profiles and the linear-time check are described

@@ -25,8 +25,11 @@ DOC = "https://digitalarchive.wilsoncenter.org/document/112345"
 
 def record(title="Report, Kovalev to Stalin", date="1949-07-06", url=DOC, **details) -> Record:
     precision = {4: "year", 7: "month", 10: "day"}.get(len(date or ""))
-    return Record(details.pop("rid", "r1"), title, date, precision, details.pop("summary", "Kovalev relays requests."),
-                  url, details.pop("collection", "sino-soviet-relations"), "corpus/x.txt:1", **details)
+    return Record(
+        id=details.pop("rid", "r1"), title=title, date=date, date_precision=precision,
+        summary=details.pop("summary", "Kovalev relays requests."), url=url,
+        collection=details.pop("collection", "sino-soviet-relations"), source="corpus/x.txt:1", **details,
+    )
 
 
 HOSTILE = record(

@@ -29,8 +29,11 @@ def store(tmp_path):
 
 
 def record(rid="r1", full_text="") -> Record:
-    return Record(rid, "Cable, Stalin to Mao", "1949-05-26", "day", "Stalin writes. Mao answers.", None,
-                  "sino-soviet", "corpus/x.txt:3", full_text=full_text, people=("Stalin",))
+    return Record(
+        id=rid, title="Cable, Stalin to Mao", date="1949-05-26", date_precision="day",
+        summary="Stalin writes. Mao answers.", url=None, collection="sino-soviet", source="corpus/x.txt:3",
+        full_text=full_text, people=("Stalin",),
+    )
 
 
 def answer() -> Answer:

@@ -42,7 +42,10 @@ def unescape(markdown: str) -> str:
 
 def record(title="A title", summary="A summary.", date="1949-05-26", url=None, rid="r1") -> Record:
     precision = {4: "year", 7: "month", 10: "day"}.get(len(date or ""))
-    return Record(rid, title, date, precision, summary, url, "sino-soviet", "corpus/x.txt:1")
+    return Record(
+        id=rid, title=title, date=date, date_precision=precision, summary=summary, url=url, collection="sino-soviet",
+        source="corpus/x.txt:1",
+    )
 
 
 HOSTILE = [
@@ -184,9 +187,12 @@ def test_short_titles():
 
 
 def test_card_lines_are_escaped():
-    r = Record("r", "Ciphered Telegram No. 1 from Kovalev to Filippov [Stalin] [via Roshchin]", "1949-05", "month",
-               "s", None, "sino-soviet", "x:1", record_type="Telegram", language="Russian", archive="APRF",
-               archive_id="112345", listed_under="Mao <Zedong>", people=("Mao",), topics=("Loans", "*x*"))
+    r = Record(
+        id="r", title="Ciphered Telegram No. 1 from Kovalev to Filippov [Stalin] [via Roshchin]", date="1949-05",
+        date_precision="month", summary="s", url=None, collection="sino-soviet", source="x:1", record_type="Telegram",
+        language="Russian", archive="APRF", archive_id="112345", listed_under="Mao <Zedong>", people=("Mao",),
+        topics=("Loans", "*x*"),
+    )
     assert unescape(record_meta(r)) == "May 1949 · Telegram · Russian · sino-soviet/APRF · Record ID 112345"
     assert unescape(correspondents_line(r)) == "From Kovalev to Stalin via Roshchin"
     assert unescape(listing_line(r)) == "Listed under Mao <Zedong> · People: Mao · Topics: Loans, *x*"

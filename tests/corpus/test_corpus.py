@@ -330,7 +330,10 @@ def test_jsonl_reads_every_field(tmp_path: Path) -> None:
     ))
     corpus = clean(load_corpus([tmp_path]))
     full, minimal, archive, number = corpus.records
-    assert full == Record("doc-1", "Full", "1949-02-06", "day", "S.", "https://e.org/1", "other", f"{path}:1")
+    assert full == Record(
+        id="doc-1", title="Full", date="1949-02-06", date_precision="day", summary="S.", url="https://e.org/1",
+        collection="other", source=f"{path}:1",
+    )
     assert (minimal.date, minimal.summary, minimal.url, minimal.collection) == (None, "", None, "exp")
     assert minimal.id == stable_id("exp", "Minimal", None)
     assert (archive.date, archive.summary, archive.source) == ("1963-07-04", "Line one line two.", f"{path}:4")
@@ -348,7 +351,7 @@ def test_jsonl_line_separator_inside_a_string_does_not_split_the_line(tmp_path: 
 
 
 def test_jsonl_rows_read_the_same_however_they_are_written(tmp_path: Path) -> None:
-    """A row of plain texts is read on a quick path (issue 16: reading speed); rows the field-by-field reading
+    """A row of plain texts is read on a quick path; rows the field-by-field reading
     takes (names in other case, a number, the line padded) give the same record."""
     row = {"title": " A  Title ", "date": "1950", "summary": "S.\u00a0x", "people": ["X", " Y ", ""],
            "full_text": "p1 \n\n p2", "date_precision": "year", "source": "elsewhere", "archive_id": "7"}
@@ -369,7 +372,7 @@ def test_jsonl_rows_read_the_same_however_they_are_written(tmp_path: Path) -> No
 
 
 def test_lines_split_at_each_line_break_as_editors_count_them() -> None:
-    """split_lines replaces a regular expression (issue 16: reading speed): it splits as `\\r\\n|\\r|\\n` does."""
+    """split_lines replaces a regular expression: it splits as `\\r\\n|\\r|\\n` does."""
     import re
 
     from qa.corpus.lines import split_lines
@@ -595,7 +598,7 @@ def test_explicit_id_listed_twice(tmp_path: Path) -> None:
 
 def test_a_page_and_an_export_of_it_read_each_document_once(tmp_path: Path) -> None:
     """The export's ids are the page's hashes: records that share an id are told apart as given or hashed
-    (settle_ids looks only at the ids that records share; issue 16)."""
+    (settle_ids looks only at the ids that records share)."""
     page = write(tmp_path / "c" / "p.txt", "1950\nReport\nThe summary.\n1951\nOther\n")
     exported = [r.to_dict() for r in clean(load_corpus([tmp_path])).records]
     export = write(tmp_path / "c" / "q.jsonl", jsonl(*exported, {"id": exported[1]["id"], "title": "Not Other"}))

@@ -1,4 +1,4 @@
-"""Fuzzing the corpus readers (issue 15): any bytes, encoding, JSON or CSV shape, page layout or saved web page
+"""Fuzzing the corpus readers: any bytes, encoding, JSON or CSV shape, page layout or saved web page
 gives records or one clear `file:line` problem each, never another exception, in time linear in its size.
 
 The property is `fuzz_helpers.assert_clear`; the profiles (`ci` in make test, `deep` with make fuzz) and how

@@ -1,6 +1,6 @@
 """Listing pages saved as text, by layout: each synthetic fixture read entry by entry, field by field.
 
-The fixtures (tests/fixtures/pages, all synthetic) follow the layouts of issue 12; see their README.
+The fixtures (tests/fixtures/pages, all synthetic) follow the real archive's layouts; see their README.
 """
 
 from __future__ import annotations

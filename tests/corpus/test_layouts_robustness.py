@@ -1,4 +1,4 @@
-"""Hostile corpus input (issue 15): a result or one clear `file:line` problem, never a traceback, in linear time."""
+"""Hostile corpus input: a result or one clear `file:line` problem, never a traceback, in linear time."""
 
 from __future__ import annotations
 

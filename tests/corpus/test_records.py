@@ -148,8 +148,8 @@ def test_record_is_immutable() -> None:
         _record().title = "other"  # type: ignore[misc]
 
 
-def test_record_init_takes_the_fields_in_order_with_their_defaults() -> None:
-    """Record's __init__ is written out (issue 16: reading speed): it must take exactly the dataclass fields."""
+def test_record_is_made_with_keywords_and_its_fields_declared_once() -> None:
+    """Record takes exactly its dataclass fields, by keyword only; Raw's detail fields are Record's."""
     import dataclasses
     import inspect
 
@@ -159,12 +159,19 @@ def test_record_init_takes_the_fields_in_order_with_their_defaults() -> None:
         for f in dataclasses.fields(Record)
     ]
     assert [(p.name, p.default) for p in params] == expected
-    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params)
     values = {f.name: f"v{i}" for i, f in enumerate(dataclasses.fields(Record))}
     values.update(date=None, date_start=3, date_end=4)
-    by_name, by_position = Record(**values), Record(*values.values())
+    by_name = Record(**values)
     assert {name: getattr(by_name, name) for name in values} == values  # every field set, none swapped
-    assert by_position == by_name and (by_position.date_start, by_position.date_end) == (3, 4)
+    with pytest.raises(TypeError):
+        Record(*values.values())
+    from qa.corpus.raw import Raw
+    from qa.records import DETAIL_FIELDS
+
+    raw_details = {f.name: f.default for f in dataclasses.fields(Raw) if f.name in DETAIL_FIELDS}
+    record_details = {f.name: f.default for f in dataclasses.fields(Record) if f.name in DETAIL_FIELDS}
+    assert raw_details == record_details and set(raw_details) == set(DETAIL_FIELDS)
 
 
 def test_record_bounds_follow_its_date_also_when_replaced() -> None:

@@ -135,7 +135,10 @@ def test_the_default_index_folder_is_git_ignored():
 
 def test_what_is_embedded_for_a_record():
     def record(summary: str, date: str | None) -> Record:
-        return Record("r", "Report, Kovalev to Stalin", date, "day" if date else None, summary, None, "c", "f:1")
+        return Record(
+            id="r", title="Report, Kovalev to Stalin", date=date, date_precision="day" if date else None,
+            summary=summary, url=None, collection="c", source="f:1",
+        )
 
     full = record("Kovalev relays requests.", "1949-07-06")
     assert embedded_text(full) == "Report, Kovalev to Stalin · July 6, 1949 · Kovalev relays requests."

@@ -1,4 +1,4 @@
-"""Fuzzing the index's manifest and files (issue 15): any manifest.json, and any damage to a build, gives a loaded
+"""Fuzzing the index's manifest and files: any manifest.json, and any damage to a build, gives a loaded
 index that answers or one `IndexProblem` line saying what to run, never another exception.
 
 Runs on copies of the model-free `hashing:64` index (tests/conftest.py); profiles in tests/fuzz_helpers.py.

@@ -13,7 +13,9 @@ from qa.records import Record
 
 
 def _record(i: int, title: str) -> Record:
-    return Record(str(i), title, None, None, "", None, "c", f"f:{i}")
+    return Record(
+        id=str(i), title=title, date=None, date_precision=None, summary="", url=None, collection="c", source=f"f:{i}"
+    )
 
 
 TITLES = [
