@@ -124,7 +124,7 @@ LIST_FIELDS = ("people", "places", "topics")
 _PUT = object.__setattr__  # how a frozen dataclass sets its fields
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One document of the collection, traceable to the file and line it was read from.
 
@@ -155,12 +155,39 @@ class Record:
     date_start: int | None = field(default=None, compare=False)
     date_end: int | None = field(default=None, compare=False)
 
-    def __post_init__(self) -> None:
-        """The date's first and last day are always those of `date` when it has one."""
-        bounds = date_bounds(self.date)
-        if bounds:
-            _PUT(self, "date_start", bounds[0])
-            _PUT(self, "date_end", bounds[1])
+    def __init__(
+        self, *, id: str, title: str, date: str | None, date_precision: Precision | None, summary: str,
+        url: str | None, collection: str, source: str, full_text: str = "", record_type: str | None = None,
+        language: str | None = None, archive: str | None = None, citation: str | None = None,
+        people: tuple[str, ...] = (), places: tuple[str, ...] = (), topics: tuple[str, ...] = (),
+        listed_under: str | None = None, archive_id: str | None = None, date_start: int | None = None,
+        date_end: int | None = None,
+    ) -> None:
+        # Written out rather than generated: a frozen dataclass's own __init__ took about a sixth of the time of
+        # reading a record (issue 16: reading speed). tests/test_records.py holds it to the fields above.
+        # The date's first and last day are always those of `date` when it has one.
+        put = _PUT
+        put(self, "id", id)
+        put(self, "title", title)
+        put(self, "date", date)
+        put(self, "date_precision", date_precision)
+        put(self, "summary", summary)
+        put(self, "url", url)
+        put(self, "collection", collection)
+        put(self, "source", source)
+        put(self, "full_text", full_text)
+        put(self, "record_type", record_type)
+        put(self, "language", language)
+        put(self, "archive", archive)
+        put(self, "citation", citation)
+        put(self, "people", people)
+        put(self, "places", places)
+        put(self, "topics", topics)
+        put(self, "listed_under", listed_under)
+        put(self, "archive_id", archive_id)
+        bounds = date_bounds(date)
+        put(self, "date_start", bounds[0] if bounds else date_start)
+        put(self, "date_end", bounds[1] if bounds else date_end)
 
     @property
     def display_date(self) -> str:

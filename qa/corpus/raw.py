@@ -93,10 +93,12 @@ def checked(raw: Raw, collection: str, sink: Sink) -> Record | None:
         date, precision = parsed
     collection = raw.collection or collection
     rid = raw.id or raw.url or stable_id(collection, raw.title, date)
-    details = {name: getattr(raw, name) for name in DETAIL_FIELDS}
     return Record(
         id=rid, title=raw.title, date=date, date_precision=precision, summary=raw.summary, url=raw.url,
-        collection=collection, source=f"{sink.path}:{raw.line}", **details,
+        collection=collection, source=f"{sink.path}:{raw.line}", full_text=raw.full_text,
+        record_type=raw.record_type, language=raw.language, archive=raw.archive, citation=raw.citation,
+        people=raw.people, places=raw.places, topics=raw.topics, listed_under=raw.listed_under,
+        archive_id=raw.archive_id,
     )
 
 
