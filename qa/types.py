@@ -135,7 +135,7 @@ class Answer:
     mode: str = "hybrid"
     timings: dict[str, float] = field(default_factory=dict)
     ranking: list[tuple[str, float]] = field(default_factory=list)  # the retrieval it was built from: ids, scores
-    form: str = "lookup"  # lookup, list, period, change or who (qa/answer/forms.py)
+    form: str = "lookup"  # the answer form: one of qa.answer.forms.Form
     lead: str = ""  # the line the answer opens with, made from the cited records' fields
     people_filter: AppliedPeople | None = None
     decided_by: str = ""  # what decided to answer or abstain: "names", "words" or "evidence"

@@ -7,29 +7,26 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 
-from qa.answer.compose import CHANGE_DEPTH, LIST_DEPTH, LIST_LIMIT, Composer, date_order, select
+from qa.answer.compose import RANKING_DEPTH, Composer, Request
 from qa.answer.dates import DateRange, find_date_range, strip_dates
-from qa.answer.forms import Reading, capitalised_names, read_question, swap_topic
-from qa.answer.leads import alias_lead, named_lead, roles_lead
+from qa.answer.forms import Form, Reading, capitalised_names, read_question, swap_topic
 from qa.config import MAX_K, MODES, Config
 from qa.errors import QuestionError
 from qa.index.lexical import Analyzer
-from qa.index.people import People, person_key, with_names
+from qa.index.people import People
 from qa.index.search import ArchiveIndex, DateFilter, Hit, Query
 from qa.records import date_bounds
 from qa.types import Answer, AppliedFilter, AppliedPeople, Filters, Source
 
 MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
-RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
 THRESHOLDS_FILE = Path(__file__).parent.parent / "data" / "abstention.json"
 STANDS_FOR_FILE = Path(__file__).parent.parent / "data" / "stands_for.tsv"
-LISTING_FORMS = ("list", "period", "who")
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*what\s+of\s+|^\s*and\s+(?:in\s+|for\s+)?|^\s*(?:same|also)\s+for\s+",
     re.I,
@@ -101,7 +98,7 @@ class Assistant:
         self._embedder = embedder
         self.thresholds = load_thresholds()
         table = load_stands_for()
-        self.stands_for = {**{t: w for name, w in table.items() for t in self.index.analyzer.tokens(name)}, **table}
+        self.stands_for = {**{t: w for name, w in table.items() for t in self.index.tokens(name)}, **table}
         self.composer = Composer(self.index, self.config.answer_weights)
         self._knows = lru_cache(maxsize=16384)(self._knows_name)  # names repeat across questions
         self._forms_of = lru_cache(maxsize=16384)(self._forms_of_name)
@@ -123,7 +120,7 @@ class Assistant:
 
     def people_names(self) -> list[tuple[str, int]]:
         """The people of the collection's titles with their number of documents, most first (for a person filter)."""
-        return self.index.people.names()
+        return self.index.people_names()
 
     def ask(
         self,
@@ -166,10 +163,12 @@ class Assistant:
         answer.applied_filter, answer.people_filter, answer.notice = applied, people_applied, notice
         answer.unknown_names = self.unknown_names(resolved)
         answer.decided_by, answerable = self._decide(reading, answer.unknown_names, evidence, mode)
-        if not answerable or (not ranking and reading.form in ("lookup", "change")):
+        if not answerable or (not ranking and reading.form in (Form.LOOKUP, Form.CHANGE)):
             _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
         else:
-            self._compose(answer, reading, query, ranking, k, mode, date_filter, people_mask)
+            strength = partial(_strength, mode=mode)
+            request = Request(reading, query, ranking, k, mode, date_filter, people_mask, strength)
+            self._compose(answer, request)
         answer.ranking = [(h.id, h.score) for h in ranking]
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -181,15 +180,14 @@ class Assistant:
     def _read(self, resolved: str, filters: Filters):
         """The question's reading (qa/answer/forms.py), its date filter and its people filter, each with its note."""
         reading = read_question(resolved, self.index.analyzer, self.index.people)
-        date_filter, applied = _date_filter(resolved, filters, listing=reading.form in LISTING_FORMS + ("change",))
+        date_filter, applied = _date_filter(resolved, filters, listing=reading.form.lists)
         people_mask, people_applied = self._people_filter(reading, filters)
-        if people_applied and not reading.topic and reading.form == "lookup":
-            reading = replace(reading, form="list")  # people chosen in the filters and nothing else asked: their list
+        if people_applied and not reading.topic and reading.form == Form.LOOKUP:
+            reading = replace(reading, form=Form.LIST)  # people chosen in the filters, nothing else asked: their list
         return reading, date_filter, applied, people_mask, people_applied
 
     def _people_filter(self, reading: Reading, filters: Filters) -> tuple[np.ndarray | None, AppliedPeople | None]:
         """The user's people filters, else the people a question names in roles; as a record mask and a note."""
-        people = self.index.people
         if filters.from_person or filters.to_person or filters.person:
             authors = self._person_keys("from_person", filters.from_person)
             recipients = self._person_keys("to_person", filters.to_person)
@@ -199,11 +197,11 @@ class Assistant:
             authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
         else:
             return None, None
-        mask = np.ones(people.count, dtype=bool)
+        mask = np.ones(self.index.count, dtype=bool)
         for keys, roles in ((authors, ("authors",)), (recipients, ("recipients",)), (anyone, None)):
             if keys:
-                mask &= people.mask(keys, roles) if roles else people.mask(keys)
-        span = _describe_people(people, authors, recipients, anyone)
+                mask &= self.index.with_people(keys, roles)
+        span = _describe_people(self.index, authors, recipients, anyone)
         applied = AppliedPeople(f"showing documents {span}", source, span, tuple(authors), tuple(recipients))
         return mask, replace(applied, anyone=tuple(anyone))
 
@@ -211,7 +209,7 @@ class Assistant:
         """The people a filter's name stands for; QuestionError when it names no one of the titles."""
         if not value:
             return ()
-        keys = self.index.people.find(value)
+        keys = self.index.person_keys(value)
         if not keys:
             raise QuestionError(f"{name}: {value!r} is not a name the collection's titles give")
         return tuple(keys)
@@ -261,12 +259,12 @@ class Assistant:
         phrase = " ".join(name.lower().split())
         if phrase in self.stands_for:
             return self._known(phrase)
-        return all(self._known(word) for word in self.index.analyzer.canonical(name).split())
+        return all(self._known(word) for word in self.index.canonical(name).split())
 
     def _known(self, word: str) -> bool:
         """Whether the collection uses a word (of a name, or a topic token), or a word it stands for."""
         word = word.strip(".'’-")
-        if self.index.lexical.document_frequency(word) > 0:  # a token (stem) of the collection as it is
+        if self.index.uses(word):  # a token (stem) of the collection as it is
             return True
         return self._used(word) or any(self._used(w) for w in self.stands_for.get(word, ()))
 
@@ -280,10 +278,10 @@ class Assistant:
         (not a name); None when the collection uses neither."""
         near = [word, word + "n", word + "an", word + "ese", word[:-1] + "ian", word[:-2], word.removesuffix("n")]
         near += [word.removesuffix("an"), word.removesuffix("ian"), word.removesuffix("ese"), word[:-3] + "ism"]
-        tokens = [t for f in dict.fromkeys(near) if len(f) >= 3 for t in self.index.analyzer.tokens(f)]
+        tokens = [t for f in dict.fromkeys(near) if len(f) >= 3 for t in self.index.tokens(f)]
         if not tokens:
             return ""
-        return next((t for t in tokens if self.index.lexical.document_frequency(t) > 0), None)
+        return next((t for t in tokens if self.index.uses(t)), None)
 
     def _as_written(self, question: str, query: Query, reading: Reading) -> tuple[Query, Reading]:
         """The query's and the topic's tokens with the question's names as the collection writes them."""
@@ -304,9 +302,9 @@ class Assistant:
 
     def _forms_of_name(self, name: str) -> dict[str, str]:
         forms = {}
-        for word in self.index.analyzer.canonical(name).split():
-            tokens = self.index.analyzer.tokens(word)
-            if len(tokens) == 1 and self.index.lexical.document_frequency(tokens[0]) == 0:
+        for word in self.index.canonical(name).split():
+            tokens = self.index.tokens(word)
+            if len(tokens) == 1 and not self.index.uses(tokens[0]):
                 if near := self._near_form(word.strip(".'’-")):
                     forms[tokens[0]] = near
         return forms
@@ -318,121 +316,33 @@ class Assistant:
         if unknown:
             return "names", False
         topic = reading.topic
-        if (topic and all(self._known(t) for t in topic)) or (not topic and reading.form != "lookup"):
+        if (topic and all(self._known(t) for t in topic)) or (not topic and reading.form != Form.LOOKUP):
             return "words", True
         return "evidence", evidence >= self.thresholds[mode]
 
     # ------------------------------------------------------------------------------------------ composition
 
-    def _compose(
-        self,
-        answer: Answer,
-        reading: Reading,
-        query: Query,
-        ranking: list[Hit],
-        k: int,
-        mode: str,
-        date_filter: DateFilter | None,
-        mask: np.ndarray | None,
-    ) -> None:
+    def _compose(self, answer: Answer, request: Request) -> None:
         """Compose the answer in the question's form (qa/answer/compose.py); abstain when nothing fits."""
-
-        def strength(hit: Hit) -> float:
-            return _strength(hit, mode)
-
-        def lookup() -> None:
-            self.composer.lookup(answer, *_dated_first(self.index, ranking[:k], date_filter), query.tokens, strength)
-
-        if reading.form == "who":
-            self._who(answer, reading)
-        elif reading.form in ("list", "period"):
-            allowed = _allowed(self.index, date_filter, mask, undated=reading.undated)
-            positions = select(self.index, allowed, reading, query, mode)
-            if positions:
-                answer.notice = None  # the list holds what the filters allow, however weak the best match
-                self.composer.listing(answer, positions, reading.topic)
-            elif reading.topic and ranking:  # no document holds the topic's words: those that answer it best
-                answer.form = "lookup"
-                lookup()
-        elif reading.form == "change":  # every record within the filters (unless widened), not only the top ones
-            hits = ranking if answer.notice else self.index.search(query, CHANGE_DEPTH, mode, date_filter, mask)
-            shown = ranking[: max(k, RANKING_DEPTH)]
-            self.composer.change(answer, hits, reading.topic or query.tokens, strength, shown)
-        else:
-            lookup()
+        self.composer.compose(answer, request)
         if not answer.sentences:
+            ranking, k = request.ranking, request.k
             _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
             asked = [f.span for f in (answer.applied_filter, answer.people_filter) if f]
             if asked:
                 answer.text = f"The collection has no document {', '.join(asked)} that answers this question."
 
-    def _who(self, answer: Answer, reading: Reading) -> None:
-        """Who-is: what the alias table says the name stands for, then the documents of that person, in date order."""
-        index, name = self.index, reading.who
-        canonical = " ".join(index.analyzer.canonical(name).split())
-        keys = index.people.find(name)
-        alias = canonical != " ".join(name.lower().split()) or person_key(name, index.analyzer) in index.people.codes
-        tokens = index.analyzer.tokens(name)
-        positions = set(index.people.mask(keys).nonzero()[0].tolist()) if keys else set()
-        names = [index.people.named(keys[0])] if len(keys) == 1 else []
-        candidates, _ = index.lexical.search(tokens, LIST_DEPTH)
-        positions |= {
-            int(p) for p in candidates if index.coverage(tokens, with_names(index.record_tokens(int(p)), names)) >= 1.0
-        }
-        ordered = date_order(index, sorted(positions))[:LIST_LIMIT]
-        if not ordered:
-            return
-        records = [index.records[p] for p in ordered]
-        person = index.people.name_of(keys[0]) if len(keys) == 1 else _written_as(canonical, records)
-        if len(keys) == 1:
-            lead = roles_lead(person, keys[0], records, index.people)
-        else:
-            lead = named_lead(person, len(records))
-        if alias:
-            lead = f"{alias_lead(name, person)} {lead}"
-        self.composer.listing(answer, ordered, tokens, lead)
 
-
-def _written_as(canonical: str, records) -> str:
-    """A name as the records write it (their own capitals), else in title case."""
-    for record in records:
-        for text in (record.title, record.summary):
-            at = text.lower().find(canonical)
-            if at >= 0:
-                return text[at : at + len(canonical)]
-    return canonical.title()
-
-
-def _describe_people(people, authors, recipients, anyone) -> str:
+def _describe_people(index: ArchiveIndex, authors, recipients, anyone) -> str:
     """How a people filter reads: "written by Kovalev, to Stalin"."""
     parts = []
     if authors:
-        parts.append("written by " + " or ".join(people.name_of(k) for k in authors))
+        parts.append("written by " + " or ".join(index.person_name(k) for k in authors))
     if recipients:
-        parts.append("to " + " or ".join(people.name_of(k) for k in recipients))
+        parts.append("to " + " or ".join(index.person_name(k) for k in recipients))
     if anyone:
-        parts.append("involving " + " or ".join(people.name_of(k) for k in anyone))
+        parts.append("involving " + " or ".join(index.person_name(k) for k in anyone))
     return ", ".join(parts)
-
-
-def _allowed(index: ArchiveIndex, date_filter: DateFilter | None, mask: np.ndarray | None, *, undated: bool):
-    """The records a list may hold: within the dates and the people filter; only undated ones when asked for."""
-    allowed = date_filter.mask(index.dates) if date_filter else None
-    if mask is not None:
-        allowed = mask if allowed is None else allowed & mask
-    if undated:
-        none = np.asarray(index.dates[:, 0]) == 0
-        allowed = none if allowed is None else allowed & none
-    return allowed
-
-
-def _dated_first(index: ArchiveIndex, hits: list[Hit], date_filter: DateFilter | None) -> tuple[list[Hit], list[Hit]]:
-    """The records to answer from and those held back: under a date range, undated records are held back (shown
-    as related, never cited) whenever a dated one is there to answer."""
-    if date_filter is None:
-        return hits, []
-    dated = [h for h in hits if index.dates[h.position, 0] != 0]
-    return (dated, [h for h in hits if h not in dated]) if dated else (hits, [])
 
 
 def _abstain(answer: Answer, records, hits: list[Hit]) -> None:

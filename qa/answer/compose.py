@@ -13,17 +13,16 @@ Each opens with a lead line made from the cited records' fields (qa/answer/leads
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answer.forms import Reading
-from qa.answer.leads import documents_lead, period_name
+from qa.answer.forms import Form, Reading
+from qa.answer.leads import alias_lead, documents_lead, named_lead, period_name, roles_lead
 from qa.answer.sentences import Candidate, choose, context_for, render, trim
 from qa.config import AnswerWeights
-from qa.index.people import with_names
-from qa.index.search import ArchiveIndex, Hit
+from qa.index.search import ArchiveIndex, DateFilter, Hit, Query
 from qa.records import Record
 from qa.shared import split_sentences
 from qa.types import Answer, AnswerSentence, Source
@@ -35,6 +34,22 @@ DENSE_MARGIN = 0.05  # with no document holding the topic's words: those this cl
 CHANGE_SHARE = 0.4  # change over time: a period's evidence is at least this strong against the best
 CHANGE_DEPTH = 100  # change over time: records looked at within the range (so that no period is missed)
 SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
+RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What composing an answer works from: the question's reading and query, the ranking found within the
+    filters (or widened), and the filters themselves."""
+
+    reading: Reading
+    query: Query
+    ranking: list[Hit]
+    k: int
+    mode: str
+    date_filter: DateFilter | None
+    mask: np.ndarray | None
+    strength: Callable[[Hit], float]
 
 
 @dataclass(slots=True)
@@ -54,17 +69,82 @@ class Composer:
     def __init__(self, index: ArchiveIndex, weights: AnswerWeights) -> None:
         self.index = index
         self.weights = weights
+        self.forms: dict[Form, Callable[[Answer, Request], None]] = {
+            Form.LOOKUP: self.looked_up,
+            Form.LIST: self.listed,
+            Form.PERIOD: self.listed,
+            Form.CHANGE: self.changed,
+            Form.WHO: self.who,
+        }
+
+    def compose(self, answer: Answer, request: Request) -> None:
+        """Fill the answer in the form the question asks for (its sentences stay empty when nothing fits)."""
+        self.forms[request.reading.form](answer, request)
+
+    # ------------------------------------------------------------------------------------------ the forms
+
+    def looked_up(self, answer: Answer, request: Request) -> None:
+        """Look-up: the best records' sentences that answer, undated ones held back under a date range."""
+        hits, held = _dated_first(self.index, request.ranking[: request.k], request.date_filter)
+        self.lookup(answer, hits, held, request.query.tokens, request.strength)
+
+    def listed(self, answer: Answer, request: Request) -> None:
+        """List and period: every record allowed that holds the topic; with none, the look-up of the topic."""
+        reading = request.reading
+        allowed = _allowed(self.index, request.date_filter, request.mask, undated=reading.undated)
+        positions = select(self.index, allowed, reading, request.query, request.mode)
+        if positions:
+            answer.notice = None  # the list holds what the filters allow, however weak the best match
+            self.listing(answer, positions, reading.topic)
+        elif reading.topic and request.ranking:  # no document holds the topic's words: those that answer it best
+            answer.form = Form.LOOKUP
+            self.looked_up(answer, request)
+
+    def changed(self, answer: Answer, request: Request) -> None:
+        """Change over time: every record within the filters (unless widened), not only the top ones."""
+        query, mode, ranking = request.query, request.mode, request.ranking
+        if answer.notice:
+            hits = ranking
+        else:
+            hits = self.index.search(query, CHANGE_DEPTH, mode, request.date_filter, request.mask)
+        shown = ranking[: max(request.k, RANKING_DEPTH)]
+        self.change(answer, hits, request.reading.topic or query.tokens, request.strength, shown)
+
+    def who(self, answer: Answer, request: Request) -> None:
+        """Who-is: what the alias table says the name stands for, then the documents of that person, in date
+        order."""
+        index, name = self.index, request.reading.who
+        canonical = " ".join(index.canonical(name).split())
+        keys = index.person_keys(name)
+        alias = canonical != " ".join(name.lower().split()) or index.is_code_name(name)
+        tokens = index.tokens(name)
+        positions = set(index.with_people(keys).nonzero()[0].tolist()) if keys else set()
+        names = [index.named(keys[0])] if len(keys) == 1 else []
+        found = index.matching(tokens, LIST_DEPTH)
+        positions |= {int(p) for p in found if index.holds_words(int(p), tokens, names) >= 1.0}
+        ordered = date_order(index, sorted(positions))[:LIST_LIMIT]
+        if not ordered:
+            return
+        records = [index.records[p] for p in ordered]
+        person = index.person_name(keys[0]) if len(keys) == 1 else _written_as(canonical, records)
+        if len(keys) == 1:
+            lead = roles_lead(person, keys[0], records, index)
+        else:
+            lead = named_lead(person, len(records))
+        if alias:
+            lead = f"{alias_lead(name, person)} {lead}"
+        self.listing(answer, ordered, tokens, lead)
 
     # ------------------------------------------------------------------------------------------ sentences
 
     def scored(self, record: Record, tokens: Sequence[str]) -> list[tuple[float, int, str, frozenset[str]]]:
         """Each summary sentence with its match to the tokens (alone and with the title), best first, and its tokens."""
         w, index = self.weights, self.index
-        title = frozenset(index.analyzer.tokens(record.title))
+        title = frozenset(index.tokens(record.title))
         tokens = list(tokens)
         out = []
         for position, sentence in enumerate(split_sentences(record.summary)):
-            own = frozenset(index.analyzer.tokens(sentence))
+            own = frozenset(index.tokens(sentence))
             score = (
                 w.sentence_and_title * index.coverage(tokens, own | title)
                 + w.sentence * index.coverage(tokens, own)
@@ -82,7 +162,7 @@ class Composer:
         kept = [r for r in ranked[:limit] if r[0] >= 0.5 * best]
         return [r[2] for r in sorted(kept, key=lambda r: r[1])]
 
-    # ------------------------------------------------------------------------------------------ the forms
+    # ------------------------------------------------------------------------------------------ composing
 
     def lookup(self, answer: Answer, hits: list[Hit], held: list[Hit], tokens: list[str], strength) -> None:
         """The best document's sentences and one of each other document that answers; `held` are only related."""
@@ -90,7 +170,7 @@ class Composer:
         top = max((h.score for h in hits), default=1.0) or 1.0
         candidates = []
         for rank, (record, hit) in enumerate(zip(records, hits, strict=True)):
-            title = frozenset(self.index.analyzer.tokens(record.title))
+            title = frozenset(self.index.tokens(record.title))
             extra = self._retrieval_part(hit, top)
             for score, position, sentence, own in self.scored(record, tokens):
                 candidates.append(Candidate(rank, position, sentence, score + extra, own, title, strength(hit)))
@@ -103,14 +183,14 @@ class Composer:
         order = list(cited.values())
         related = [(records[i], hits[i]) for i in range(len(hits)) if i not in cited]
         related += [(self.index.records[h.position], h) for h in held]
-        finish(answer, order, related, documents_lead([c.record for c in order], self.index.people))
+        finish(answer, order, related, documents_lead([c.record for c in order], self.index))
 
     def listing(self, answer: Answer, positions: Sequence[int], tokens: list[str], lead: str | None = None) -> None:
         """Every listed record in date order, each quoted by its key sentence(s), under a lead line."""
         records = [self.index.records[int(p)] for p in positions]
         limit = SINGLE_SENTENCES if len(records) == 1 else 1
         cited = [Cited(r, self.key_sentences(r, tokens, limit)) for r in records]
-        finish(answer, cited, [], lead or documents_lead(records, self.index.people))
+        finish(answer, cited, [], lead or documents_lead(records, self.index))
 
     def change(self, answer: Answer, hits: list[Hit], tokens: list[str], strength, shown: list[Hit]) -> None:
         """One document for every period that has evidence, periods in order, each under its period; the records of
@@ -125,7 +205,7 @@ class Composer:
         evidence = [
             h
             for h in hits
-            if self.index.dates[h.position, 0]
+            if self.index.dated(h.position)
             and (strength(h) >= CHANGE_SHARE * best or wanted & set(self.index.record_tokens(h.position)))
         ]
         unit = "month" if _within_a_year([self.index.records[h.position].date for h in evidence]) else "year"
@@ -137,7 +217,7 @@ class Composer:
             cited.append(Cited(record, self.key_sentences(record, tokens), hit.score, hit.similarity, heading))
         taken = {h.position for h in chosen}
         related = [(self.index.records[h.position], h) for h in shown if h.position not in taken]
-        finish(answer, cited, related, documents_lead([c.record for c in cited], self.index.people, by=unit))
+        finish(answer, cited, related, documents_lead([c.record for c in cited], self.index, by=unit))
 
     def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float) -> list[Hit]:
         """Each period's record whose best sentence (with its retrieval) scores best, periods in order."""
@@ -171,16 +251,12 @@ def select(index: ArchiveIndex, allowed: np.ndarray | None, reading: Reading, qu
     """
     topic = reading.topic
     if reading.required:
-        allowed = holding(index, reading.required, allowed)
+        allowed = index.holding(reading.required, allowed)
     if not topic:
         positions = np.flatnonzero(allowed) if allowed is not None else np.arange(index.count)
         return date_order(index, positions)[:LIST_LIMIT]
-    candidates, _ = index.lexical.search(topic, LIST_DEPTH, allowed)
-    matched = [
-        int(p)
-        for p in candidates
-        if index.coverage(topic, with_names(index.record_tokens(int(p)), reading.names)) >= LIST_COVERAGE
-    ]
+    candidates = index.matching(topic, LIST_DEPTH, allowed)
+    matched = [int(p) for p in candidates if index.holds_words(int(p), topic, reading.names) >= LIST_COVERAGE]
     if not matched and query.vector is not None and mode != "bm25":
         hits = index.search(query, LIST_LIMIT, "dense", None, allowed)
         best = max((h.similarity for h in hits), default=0.0)
@@ -188,14 +264,32 @@ def select(index: ArchiveIndex, allowed: np.ndarray | None, reading: Reading, qu
     return date_order(index, matched)[:LIST_LIMIT]
 
 
-def holding(index: ArchiveIndex, tokens: Sequence[str], allowed: np.ndarray | None) -> np.ndarray:
-    """The records (a mask, within `allowed`) whose words include every one of these tokens."""
-    mask = np.ones(index.count, dtype=bool) if allowed is None else np.array(allowed, dtype=bool)
-    for token in dict.fromkeys(tokens):
-        found = np.zeros(index.count, dtype=bool)
-        found[index.lexical.search([token], index.count, mask)[0]] = True
-        mask &= found
-    return mask
+def _allowed(index: ArchiveIndex, date_filter: DateFilter | None, mask: np.ndarray | None, *, undated: bool):
+    """The records a list may hold: within the dates and the people filter; only undated ones when asked for."""
+    allowed = index.within(date_filter, mask)
+    if undated:
+        none = index.undated()
+        allowed = none if allowed is None else allowed & none
+    return allowed
+
+
+def _dated_first(index: ArchiveIndex, hits: list[Hit], date_filter: DateFilter | None) -> tuple[list[Hit], list[Hit]]:
+    """The records to answer from and those held back: under a date range, undated records are held back (shown
+    as related, never cited) whenever a dated one is there to answer."""
+    if date_filter is None:
+        return hits, []
+    dated = [h for h in hits if index.dated(h.position)]
+    return (dated, [h for h in hits if h not in dated]) if dated else (hits, [])
+
+
+def _written_as(canonical: str, records: Sequence[Record]) -> str:
+    """A name as the records write it (their own capitals), else in title case."""
+    for record in records:
+        for text in (record.title, record.summary):
+            at = text.lower().find(canonical)
+            if at >= 0:
+                return text[at : at + len(canonical)]
+    return canonical.title()
 
 
 def _within_a_year(dates: Sequence[str]) -> bool:
@@ -213,7 +307,7 @@ def date_order(index: ArchiveIndex, positions) -> list[int]:
     positions = np.asarray(positions, dtype=np.int64)
     if not len(positions):
         return []
-    starts = np.asarray(index.dates[positions, 0], dtype=np.int64)
+    starts = index.first_days(positions)
     keys = np.where(starts == 0, np.iinfo(np.int64).max, starts)
     return [int(p) for p in positions[np.lexsort((positions, keys))]]
 

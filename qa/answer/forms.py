@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 
 from qa.answer.dates import date_phrases, find_date_range, strip_dates
@@ -48,7 +49,22 @@ from qa.index.people import Name, People
 from qa.records import MONTHS
 from qa.shared import words
 
-FORMS = ("lookup", "list", "period", "change", "who")
+
+class Form(StrEnum):
+    """The answer forms; each is composed by one method of `qa.answer.compose.Composer` (its `forms` registry)."""
+
+    LOOKUP = "lookup"
+    LIST = "list"
+    PERIOD = "period"
+    CHANGE = "change"
+    WHO = "who"
+
+    @property
+    def lists(self) -> bool:
+        """Whether the form lists the documents of a period or person (a question's date then drops undated ones)."""
+        return self in (Form.LIST, Form.PERIOD, Form.WHO, Form.CHANGE)
+
+
 MAX_NAME_WORDS = 6  # a question names a person in at most this many words
 _DOCS = (
     r"(?:documents?|records?|papers?|files?|items?|sources?|telegrams?|cables?|reports?|letters?|memorand(?:a|um|ums)"
@@ -115,7 +131,7 @@ _NAME_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’-]*(?:\.(?=\w))?(?:\s+[A-Z][\w
 class Reading:
     """What a question asks for: its answer form, people in roles (keys), its topic tokens, the name asked about."""
 
-    form: str
+    form: Form
     topic: list[str] = field(default_factory=list)
     authors: tuple[str, ...] = ()
     recipients: tuple[str, ...] = ()
@@ -135,18 +151,19 @@ def read_question(question: str, analyzer: Analyzer, people: People) -> Reading:
     undated = bool(_UNDATED.search(question))
     text = strip_dates(question)
     authors, recipients, used, others = roles(text, analyzer, people)
-    form = "who" if who else "change" if _CHANGE.search(question) else ""
+    form = Form.WHO if who else Form.CHANGE if _CHANGE.search(question) else None
     if not form and (_LIST.search(question) or undated):
-        form = "list"
-    required, relation, written = _asked_kind(text, analyzer, people) if form == "list" else ((), "", ())
+        form = Form.LIST
+    required, relation, written = _asked_kind(text, analyzer, people) if form == Form.LIST else ((), "", ())
     topic = _topic(text, analyzer, used | set(who.lower().split()) | {relation})
     if required:  # the kind as the records write it: "cables" is the alias table's "telegram"
         topic = [r for t in topic for r in (required if t in written else (t,))]
-    if form == "change":
+    if form == Form.CHANGE:
         topic = [t for t in topic if t not in set(analyzer.tokens(CHANGE_WORDS))]
     if not form:
         dated = find_date_range(question) is not None
-        form = "period" if dated and not topic else "list" if not topic and (authors or recipients) else "lookup"
+        listed = not topic and (authors or recipients)
+        form = Form.PERIOD if dated and not topic else Form.LIST if listed else Form.LOOKUP
     names = tuple(people.named(key) for key in others)
     return Reading(form, topic, authors, recipients, who, undated, required, names)
 
@@ -219,7 +236,7 @@ def _mentions(tokens: list[str], people: People) -> list[tuple[int, int, set[str
 
 
 def _role(tokens: list[str], start: int, end: int) -> str | None:
-    """"author", "recipient" or None for the name at tokens[start:end], from the words around it."""
+    """ "author", "recipient" or None for the name at tokens[start:end], from the words around it."""
     before = [t for t in tokens[max(0, start - 3) : start] if t not in ("the", "a", "an")]
     after = tokens[end : end + 3]
     previous = before[-1] if before else ""
@@ -309,7 +326,7 @@ def capitalised_names(question: str, analyzer: Analyzer) -> list[str]:
     for m in _NAME_RUN.finditer(question):
         parts = m.group(0).split()
         before = question[: m.start()].rstrip()
-        opening = not before or before[-1] in ".?!:;\"“(["
+        opening = not before or before[-1] in '.?!:;"“(['
         if opening and not (len(parts) > 1 and analyzer.canonical(" ".join(parts[:2])) != " ".join(parts[:2]).lower()):
             parts = parts[1:]
         parts = [w for w in parts if w.lower().rstrip(".") not in MONTHS]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 
-from qa.index.people import ROLE_NAMES, ROLES, People, person_key, title_correspondents
+from qa.index.people import ROLE_NAMES, ROLES, title_correspondents
+from qa.index.search import ArchiveIndex
 from qa.records import Record
 
 _NUMBERS = "one two three four five six seven eight nine ten eleven twelve".split()
@@ -33,7 +34,7 @@ def number(n: int) -> str:
 
 
 def count(n: int, noun: str = "document", *, capital: bool = True) -> str:
-    """"One document", "Four documents", "13 documents"."""
+    """ "One document", "Four documents", "13 documents"."""
     phrase = f"{number(n)} {noun}{'' if n == 1 else 's'}"
     return phrase[:1].upper() + phrase[1:] if capital else phrase
 
@@ -62,8 +63,8 @@ def period_name(iso: str, unit: str) -> str:
     return f"{_month(iso)} {iso[:4]}" if unit == "month" else iso[:4]
 
 
-def documents_lead(records: Sequence[Record], people: People, *, by: str = "") -> str:
-    """"Four documents from 1949, written by Kovalev, all to Stalin:" — from the records' dates and titles."""
+def documents_lead(records: Sequence[Record], index: ArchiveIndex, *, by: str = "") -> str:
+    """ "Four documents from 1949, written by Kovalev, all to Stalin:" — from the records' dates and titles."""
     n = len(records)
     undated = sum(1 for r in records if not r.date)
     head = count(n)
@@ -73,7 +74,7 @@ def documents_lead(records: Sequence[Record], people: People, *, by: str = "") -
     line = f"{head} {when}".strip()
     if undated and undated < n:
         line += f" ({count(undated, capital=False)} undated)"
-    author, recipient = _shared(records, "authors", people), _shared(records, "recipients", people)
+    author, recipient = _shared(records, "authors", index), _shared(records, "recipients", index)
     if author:
         line += f", written by {author}"
     if recipient:
@@ -82,27 +83,27 @@ def documents_lead(records: Sequence[Record], people: People, *, by: str = "") -
     return line + (f", by {by}:" if by else ":")
 
 
-def _shared(records: Sequence[Record], role: str, people: People) -> str:
+def _shared(records: Sequence[Record], role: str, index: ArchiveIndex) -> str:
     """The one person every record has in this role, as the first record's title writes the name ("" if none)."""
     names = [getattr(title_correspondents(r.title), role) for r in records]
     if not names or not all(len(found) == 1 for found in names):
         return ""
-    keys = {person_key(found[0], people.analyzer) for found in names}
+    keys = {index.person_key(found[0]) for found in names}
     return names[0][0] if len(keys) == 1 else ""
 
 
 def alias_lead(asked: str, person: str) -> str:
-    """"Filippov is another name for Stalin." (from the alias table, or a title's `Filippov [Stalin]`)."""
+    """ "Filippov is another name for Stalin." (from the alias table, or a title's `Filippov [Stalin]`)."""
     return f"{asked} is another name for {person}."
 
 
-def roles_lead(name: str, key: str, records: Sequence[Record], people: People) -> str:
-    """"Stalin: author of one document, recipient of four, participant in one, named in one more:" — the roles
+def roles_lead(name: str, key: str, records: Sequence[Record], index: ArchiveIndex) -> str:
+    """ "Stalin: author of one document, recipient of four, participant in one, named in one more:" — the roles
     counted from the titles, then the documents that only name the person."""
     counts = {role: 0 for role in ROLES}
     unnamed = 0
     for record in records:
-        roles = people.roles_in(record, key)
+        roles = index.roles_in(record, key)
         unnamed += not roles
         for role in roles:
             counts[role] += 1
@@ -118,5 +119,5 @@ def roles_lead(name: str, key: str, records: Sequence[Record], people: People) -
 
 
 def named_lead(name: str, n: int) -> str:
-    """"Wang Ming is named in two documents:"."""
+    """ "Wang Ming is named in two documents:"."""
     return f"{name} is named in {count(n, capital=False)}:"

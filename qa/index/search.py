@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,8 +24,9 @@ from qa.errors import AliasError, IndexProblem
 from qa.index.encoding import embedded_text
 from qa.index.lexical import Analyzer, LexicalIndex
 from qa.index.manifest import CURRENT, DATES, FORCE, Manifest, corpus_changes, describe_changes
-from qa.index.people import People
+from qa.index.people import Name, People, person_key, with_names
 from qa.index.store import RecordStore, load_segments
+from qa.records import Record
 
 RRF_K = 60
 CANDIDATES = 50
@@ -216,9 +217,7 @@ class ArchiveIndex:
         """The best k records, best first; every mode's score is reciprocal-rank fused (one list for one mode)."""
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
-        allowed = date_filter.mask(self._date_columns) if date_filter else None
-        if mask is not None:  # a record mask (people filters) narrows the search like dates
-            allowed = mask if allowed is None else allowed & mask
+        allowed = self.within(date_filter, mask)
         if allowed is not None and not allowed.any():
             return []
         ranked = self._rankings(query, max(CANDIDATES, k), mode, allowed)
@@ -260,6 +259,89 @@ class ArchiveIndex:
             Hit(self.records[p].id, p, fused[p], float(s), self.coverage(query.tokens, self.record_tokens(p)))
             for p, s in zip(best, similarity, strict=True)
         ]
+
+    # ------------------------------------------------------------------------------------------ words and people
+
+    def tokens(self, text: str) -> list[str]:
+        """A text's lexical tokens, as the index's analyzer makes them (aliases read, stemmed, stop words out)."""
+        return self.analyzer.tokens(text)
+
+    def canonical(self, text: str) -> str:
+        """A text lower-cased with the alias table's names replaced by the names they stand for."""
+        return self.analyzer.canonical(text)
+
+    def uses(self, token: str) -> bool:
+        """Whether any record of the collection holds this token."""
+        return self.lexical.document_frequency(token) > 0
+
+    def matching(self, tokens: Sequence[str], depth: int | None = None, allowed: np.ndarray | None = None):
+        """The positions of the records (within `allowed`) that hold any of the tokens, best match first."""
+        return self.lexical.search(list(tokens), self.count if depth is None else depth, allowed)[0]
+
+    def holding(self, tokens: Sequence[str], allowed: np.ndarray | None = None) -> np.ndarray:
+        """The records (a mask, within `allowed`) whose words include every one of these tokens."""
+        mask = np.ones(self.count, dtype=bool) if allowed is None else np.array(allowed, dtype=bool)
+        for token in dict.fromkeys(tokens):
+            found = np.zeros(self.count, dtype=bool)
+            found[self.matching([token], self.count, mask)] = True
+            mask &= found
+        return mask
+
+    def dated(self, position: int) -> bool:
+        """Whether a record has a date."""
+        return bool(self.dates[position, 0])
+
+    def undated(self) -> np.ndarray:
+        """The undated records, as a mask (a copy: the caller may change it)."""
+        return self._date_columns.undated.copy()
+
+    def within(self, date_filter: DateFilter | None, mask: np.ndarray | None = None) -> np.ndarray | None:
+        """The records within a date filter and a record mask (None when neither narrows)."""
+        allowed = date_filter.mask(self._date_columns) if date_filter else None
+        if mask is not None:
+            allowed = mask if allowed is None else allowed & mask
+        return allowed
+
+    def person_keys(self, name: str) -> list[str]:
+        """The people of the titles a name stands for (keys; empty when it names no one)."""
+        return self.people.find(name)
+
+    def person_name(self, key: str) -> str:
+        """A person's name as the titles write it most often."""
+        return self.people.name_of(key)
+
+    def people_names(self) -> list[tuple[str, int]]:
+        """The people of the titles with their number of documents, most first."""
+        return self.people.names()
+
+    def with_people(self, keys: Sequence[str], roles: Sequence[str] | None = None) -> np.ndarray:
+        """The records (a mask) in which any of these people has any of these roles (any role when None)."""
+        return self.people.mask(keys, roles) if roles else self.people.mask(keys)
+
+    def person_key(self, name: str) -> str:
+        """The key a name of the titles is known by (one person's names share it)."""
+        return person_key(name, self.analyzer)
+
+    def is_code_name(self, name: str) -> bool:
+        """Whether a title gives this name as another's ("Filippov [Stalin]")."""
+        return self.person_key(name) in self.people.codes
+
+    def named(self, key: str) -> Name:
+        """A person as a text may name them: their whole name, or a handle that names no one else of the titles."""
+        return self.people.named(key)
+
+    def roles_in(self, record: Record, key: str) -> list[str]:
+        """The roles a person has in a record's title (authors, recipients, ...; empty when it only names them)."""
+        return self.people.roles_in(record, key)
+
+    def first_days(self, positions: np.ndarray) -> np.ndarray:
+        """The records' first days (YYYYMMDD; 0 for an undated record)."""
+        return np.asarray(self.dates[positions, 0], dtype=np.int64)
+
+    def holds_words(self, position: int, tokens: Sequence[str], names: Sequence[Name] = ()) -> float:
+        """The share of the tokens' weight a record's words carry, a person named by a handle of theirs counting as
+        named in full (qa/index/people.py: the surname rule)."""
+        return self.coverage(list(tokens), with_names(self.record_tokens(position), names))
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token in the collection; highest for a word it never uses."""
