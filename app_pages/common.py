@@ -37,7 +37,6 @@ from qa.index.build import build_index
 from qa.index.manifest import CURRENT
 from qa.records import Record
 
-CHAT_PAGE = "app_pages/chat.py"
 BROWSE_PAGE = "app_pages/browse.py"
 
 

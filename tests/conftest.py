@@ -182,7 +182,7 @@ def small_model_dir(tmp_path_factory):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives the real chat app in headless Chromium (tests/test_browser.py)")
+    config.addinivalue_line("markers", "browser: drives the real chat app in headless Chromium (tests/app/)")
 
 
 # Fixtures that load the real model: a test using any of them is marked slow (`pytest -m "not slow"` skips it).

@@ -366,6 +366,7 @@ def test_bench_options_need_nothing_heavy():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # a whole bench run in a subprocess
 def test_a_tiny_run_end_to_end_writes_the_report(tmp_path):
     """Two sizes with the model-free embedder, each measured in fresh processes: the figures are there and
     consistent (what was built, reused and changed); none of them is a time to meet."""

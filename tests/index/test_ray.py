@@ -38,6 +38,7 @@ def _counts(report) -> tuple[int, int, int, int]:
     return report.count, report.embedded, report.reused, report.removed
 
 
+@pytest.mark.slow  # starts a local Ray cluster
 def test_the_ray_engine_writes_the_build_the_local_path_writes(ray_cluster, hashing_copy, tmp_path):
     on_ray = replace(hashing_copy, index=tmp_path / "ray", engine="ray")
     local = replace(hashing_copy, index=tmp_path / "local")
@@ -72,6 +73,7 @@ def test_with_the_real_model_and_the_default_encoder_the_cluster_gives_the_local
     np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
 
 
+@pytest.mark.slow  # starts a local Ray cluster
 def test_the_engine_flag_on_the_command_line(ray_cluster, hashing_copy, tmp_path, capfd):
     config = replace(hashing_copy, index=tmp_path / "cli")
     status, out, _ = run(capfd, "index", *where(config), "--engine", "ray")
@@ -98,6 +100,7 @@ def test_a_cluster_address_nobody_answers_is_refused_at_once(hashing_copy, capfd
     assert sorted(p.name for p in (hashing_copy.index_dir / "builds").iterdir()) == before  # nothing written
 
 
+@pytest.mark.slow  # starts a local Ray cluster
 def test_with_device_cuda_each_actor_is_given_a_gpu_of_the_cluster(ray_cluster):
     from embeddings.ray_engine import encode_on_ray, gpu_workers
 
