@@ -337,7 +337,8 @@ def sources(turn: dict) -> None:
             if section:
                 with section:
                     why = why_lines(source, answer, st.session_state.tokens)
-                    common.record_card(source.record, card_reading, source.quoted if source.cited else (), why)
+                    common.record_card(source.record, card_reading, source.quoted if source.cited else (), why,
+                                       source.passages if source.cited else ())
 
     if answer.sources:
         st.markdown("**Sources**")

@@ -27,6 +27,7 @@ from qa.chat.text import (
     full_text_markdown,
     link_markdown,
     listing_line,
+    passage_markdown,
     record_meta,
     summary_markdown,
 )
@@ -198,7 +199,7 @@ class Reading:
     archive: str
 
 
-def record_card(record: Record, reading: Reading, quoted=(), why: list[str] | None = None) -> None:
+def record_card(record: Record, reading: Reading, quoted=(), why: list[str] | None = None, passages=()) -> None:
     """A record's card: what it is, who wrote to whom, where the archive lists it, the summary (the question's words
     highlighted, the quoted sentences in italics), the full text behind a toggle, the archive's link and, for an
     answer's source, why it is there."""
@@ -209,6 +210,9 @@ def record_card(record: Record, reading: Reading, quoted=(), why: list[str] | No
     st.markdown(summary_markdown(record, reading.wanted, quoted))
     if quoted:
         st.caption("In italics: the sentences the answer quotes.")
+    for number, _ in passages:
+        st.caption(f"Quoted from its full text, paragraph {number}, with the paragraphs around it:")
+        st.markdown(passage_markdown(record, number))
     if record.full_text.strip():
         with st.expander("Full text of the document"):
             st.markdown(full_text_markdown(record.full_text))

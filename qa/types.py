@@ -62,6 +62,7 @@ class Source:
     similarity: float
     cited: bool
     quoted: tuple[str, ...] = ()
+    passages: tuple[tuple[int, str], ...] = ()  # the full text's paragraphs the answer quotes: (number, text)
 
     @property
     def unquoted(self) -> str:
@@ -90,6 +91,7 @@ class AnswerSentence:
     record_id: str
     context: str
     heading: str = ""  # a line put before this sentence's paragraph: the answer's lead line, or a period ("1949:")
+    paragraph: int = 0  # quoted from this paragraph of the full text (cited "[n] ¶14"); 0: from the summary
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ from qa.answer.forms import Form, Reading
 from qa.answer.leads import alias_lead, documents_lead, named_lead, period_name, roles_lead
 from qa.answer.sentences import Candidate, choose, context_for, render, trim
 from qa.config import AnswerWeights
+from qa.corpus.credits import is_attendance, is_credit
+from qa.index.passages import paragraphs_of
 from qa.index.search import ArchiveIndex, DateFilter, Hit, Query
 from qa.records import Record
 from qa.shared import split_sentences
@@ -34,6 +36,7 @@ DENSE_MARGIN = 0.05  # with no document holding the topic's words: those this cl
 CHANGE_SHARE = 0.4  # change over time: a period's evidence is at least this strong against the best
 CHANGE_DEPTH = 100  # change over time: records looked at within the range (so that no period is missed)
 SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
+PASSAGE_ORDER = 1_000_000  # a passage's place among its record's candidates: after every summary sentence
 RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
 
 
@@ -61,6 +64,7 @@ class Cited:
     score: float = 0.0
     similarity: float = 0.0
     heading: str = ""
+    paragraphs: dict[int, int] = field(default_factory=dict)  # a quoted passage's index in `sentences`: its ¶
 
 
 class Composer:
@@ -153,6 +157,28 @@ class Composer:
             out.append((score, position, sentence, own))
         return sorted(out, key=lambda x: (-x[0], x[1]))
 
+    def scored_passages(self, record: Record, hit: Hit, tokens: Sequence[str]) -> list[tuple[float, int, int, str]]:
+        """Each passage of a record's full text scored as a summary sentence is (the one that ranked the record
+        counting as a first sentence): (score, order, paragraph number, text); none without passages or words, and
+        none of an attendance or credit line."""
+        if self.index.passages is None or not record.full_text or not tokens:
+            return []
+        w, index = self.weights, self.index
+        title = frozenset(index.tokens(record.title))
+        ranked = index.passage(hit)
+        out = []
+        for order, (number, text) in enumerate(paragraphs_of(record)):
+            if is_attendance(text) or is_credit(text):
+                continue  # who took part, who funded: never the answer
+            own = frozenset(index.tokens(text))
+            score = (
+                w.sentence_and_title * index.coverage(list(tokens), own | title)
+                + w.sentence * index.coverage(list(tokens), own)
+                + (w.first_sentence if ranked is not None and ranked.text == text else 0.0)
+            )
+            out.append((score, PASSAGE_ORDER + order, number, text))
+        return out
+
     def key_sentences(self, record: Record, tokens: Sequence[str], limit: int = 1) -> list[str]:
         """The record's most relevant sentences (the first ones when there is nothing to match), in summary order."""
         ranked = self.scored(record, tokens) if tokens else []
@@ -169,16 +195,23 @@ class Composer:
         records = [self.index.records[h.position] for h in hits]
         top = max((h.score for h in hits), default=1.0) or 1.0
         candidates = []
+        paragraph: dict[tuple[int, int], int] = {}  # (record rank, order) of a passage candidate: its ¶
         for rank, (record, hit) in enumerate(zip(records, hits, strict=True)):
             title = frozenset(self.index.tokens(record.title))
             extra = self._retrieval_part(hit, top)
             for score, position, sentence, own in self.scored(record, tokens):
                 candidates.append(Candidate(rank, position, sentence, score + extra, own, title, strength(hit)))
+            for score, order, number, text in self.scored_passages(record, hit, tokens):
+                paragraph[(rank, order)] = number
+                own = frozenset(self.index.tokens(text))
+                candidates.append(Candidate(rank, order, text, score + extra, own, title, strength(hit)))
         chosen = choose(candidates, set(tokens))
         cited: dict[int, Cited] = {}
         for c in chosen:
             hit = hits[c.record_rank]
             entry = cited.setdefault(c.record_rank, Cited(records[c.record_rank], [], hit.score, hit.similarity))
+            if (c.record_rank, c.position) in paragraph:
+                entry.paragraphs[len(entry.sentences)] = paragraph[(c.record_rank, c.position)]
             entry.sentences.append(c.text)
         order = list(cited.values())
         related = [(records[i], hits[i]) for i in range(len(hits)) if i not in cited]
@@ -320,12 +353,16 @@ def finish(answer: Answer, cited: list[Cited], related: list[tuple[Record, Hit]]
         quoted = c.sentences or [""]
         for i, sentence in enumerate(quoted):
             text = trim(sentence) if sentence else ""
-            sentences.append(AnswerSentence(text, n, c.record.id, context_for(c.record), heading if i == 0 else ""))
+            sentences.append(AnswerSentence(text, n, c.record.id, context_for(c.record), heading if i == 0 else "",
+                                            c.paragraphs.get(i, 0)))
     answer.lead = lead
     answer.sentences = sentences
     answer.text = render(sentences)
     answer.sources = [
-        Source(n, c.record, c.score, c.similarity, True, tuple(c.sentences)) for n, c in enumerate(cited, start=1)
+        Source(n, c.record, c.score, c.similarity, True,
+               tuple(t for i, t in enumerate(c.sentences) if i not in c.paragraphs),
+               tuple((c.paragraphs[i], t) for i, t in enumerate(c.sentences) if i in c.paragraphs))
+        for n, c in enumerate(cited, start=1)
     ]
     answer.related = [
         Source(len(cited) + j, r, h.score, h.similarity, False) for j, (r, h) in enumerate(related, start=1)

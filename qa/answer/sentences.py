@@ -101,9 +101,10 @@ def render(
         if s.heading:
             paragraphs.extend(escape(line) for line in s.heading.split("\n\n"))
             previous = None
+        mark = f"{marker(s.n)} ¶{s.paragraph}" if s.paragraph else marker(s.n)
         if s.n == previous:
-            paragraphs[-1] += f" {escape(s.text)} {marker(s.n)}"
+            paragraphs[-1] += f" {escape(s.text)} {mark}"
         else:
-            paragraphs.append(" ".join(p for p in (escape(s.context), escape(s.text), marker(s.n)) if p))
+            paragraphs.append(" ".join(p for p in (escape(s.context), escape(s.text), mark) if p))
         previous = s.n
     return "\n\n".join(paragraphs)

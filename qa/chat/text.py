@@ -204,6 +204,23 @@ def full_text_markdown(text: str) -> str:
     return "\n\n".join(escape_markdown(line) for line in text.split("\n") if line.strip())
 
 
+def passage_markdown(record: Record, number: int) -> str:
+    """A quoted paragraph of a document's full text in its context (escaped): the paragraphs before and after it,
+    each after its number, the quoted one in italics."""
+    paragraphs = record.full_text.split("\n")
+    shown = range(max(number - 1, 1), min(number + 1, len(paragraphs)) + 1)
+    lines = []
+    for n in shown:
+        text = escape_markdown(paragraphs[n - 1])
+        lines.append(f"**¶{n}** *{text}*" if n == number else f"¶{n} {text}")
+    return "\n\n".join(lines)
+
+
+def paragraphs_cited(source: Source) -> str:
+    """The paragraphs of its full text an answer quotes from a source: "¶4, ¶14" ("" for none)."""
+    return ", ".join(f"¶{number}" for number in dict.fromkeys(n for n, _ in source.passages))
+
+
 def link_markdown(link: Link | None) -> str | None:
     """The link to the record in the archive, or to the archive's search for its title."""
     if not link:
@@ -231,6 +248,10 @@ def why_lines(source: Source, answer: Answer, tokens: Callable[[str], Sequence[s
 
 
 def _cited_line(source: Source, answer: Answer) -> str:
+    if source.cited and source.passages:
+        count = len(source.quoted)
+        summary = f"{count} sentence{'s' if count != 1 else ''} of its summary and " if count else ""
+        return f"The answer quotes {summary}its full text at {paragraphs_cited(source)}."
     if source.cited:
         count = len(source.quoted)
         return f"The answer quotes {count} sentence{'s' if count != 1 else ''} of its summary." if count else (
@@ -362,7 +383,8 @@ def turn_markdown(number: int, turn: dict) -> list[str]:
     cited = answer.sources or (answer.related if answer.abstained else [])
     if cited:
         lines += ["**Sources**" if answer.sources else "**Closest documents** (not cited)", ""]
-        lines += [f"- \\[{s.n}\\] {archive_citation(s.record, escape=esc, link=lambda u: f'<{u}>')}" for s in cited]
+        lines += [f"- \\[{s.n}\\] {archive_citation(s.record, escape=esc, link=lambda u: f'<{u}>')}"
+                  + (f" Quoted at {paragraphs_cited(s)}." if s.passages else "") for s in cited]
         lines.append("")
     return lines
 

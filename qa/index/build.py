@@ -50,6 +50,7 @@ from qa.index.manifest import (
     same_state,
     segment_files,
 )
+from qa.index.passages import plan_passages, write_passages
 from qa.index.people import People
 from qa.index.reuse import RECORD_FILES, AsRead, Known, write_as_read, write_records
 from qa.index.segments import Layout, Match, lay_out, match, new_name
@@ -589,8 +590,15 @@ def build_index(
         (folder / BUILD_MARKER).write_text(index_id(index_dir), encoding="utf-8")
         try:
             vectors = encode(p, embedder, progress)
+            dim = vectors.shape[1]
+            passages = plan_passages(p.records, vector_model(config.model, config.encoder),
+                                     None if force or previous is None else previous.folder, dim)
+            if passages.missing and embedder is None:
+                embedder = (embedder_factory or default_embedder)(config)
+            passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None), dim)
             step("encoded")
             with gc_paused():
+                write_passages(folder, passages, passage_vectors, p.analyzer, p.dtype)
                 write(p, vectors, folder, started)
             step("written")
         except BaseException:  # an error or Ctrl-C: the half-written build goes, the current one stays

@@ -24,6 +24,7 @@ from qa.errors import AliasError, IndexProblem
 from qa.index.encoding import embedded_text
 from qa.index.lexical import Analyzer, LexicalIndex
 from qa.index.manifest import CURRENT, DATES, FORCE, Manifest, corpus_changes, describe_changes
+from qa.index.passages import Passage, Passages, merged
 from qa.index.people import Name, People, person_key, with_names
 from qa.index.store import RecordStore, load_segments
 from qa.records import Record
@@ -94,6 +95,7 @@ class Hit:
     score: float
     similarity: float
     coverage: float
+    passage: int = -1  # the row of the record's passage that ranked it, when one did (qa/index/passages.py)
 
 
 class ArchiveIndex:
@@ -113,6 +115,7 @@ class ArchiveIndex:
         self.vectors = VectorView(self.vector_index)
         self.lexical = LexicalIndex([(s.postings, s.positions, s.df) for s in self.segments], count)
         self.people = People.load(folder, self.records, analyzer)  # correspondents by record
+        self.passages = Passages.load(folder)  # None when no record has a full text
         self.record_tokens: Callable[[int], list[str]] = lru_cache(maxsize=8192)(self._record_tokens)
         self._idf: dict[str, float] = {}
         if (
@@ -220,7 +223,8 @@ class ArchiveIndex:
         allowed = self.within(date_filter, mask)
         if allowed is not None and not allowed.any():
             return []
-        ranked = self._rankings(query, max(CANDIDATES, k), mode, allowed)
+        by_passage: dict[int, int] = {}
+        ranked = self._rankings(query, max(CANDIDATES, k), mode, allowed, by_passage)
         fused: dict[int, float] = {}
         for positions in ranked:
             for rank, position in enumerate(positions.tolist()):
@@ -230,14 +234,19 @@ class ArchiveIndex:
                 if self.dates[position, 0] == 0:
                     fused[position] *= UNDATED_WEIGHT
         best = sorted(fused, key=lambda p: (-fused[p], p))[:k]
-        return self._hits(best, fused, query)
+        return self._hits(best, fused, query, by_passage)
 
-    def _rankings(self, query: Query, depth: int, mode: str, allowed: np.ndarray | None) -> list[np.ndarray]:
+    def _rankings(
+        self, query: Query, depth: int, mode: str, allowed: np.ndarray | None, by_passage: dict[int, int]
+    ) -> list[np.ndarray]:
         """The positions each search of the mode ranks best, dense first. In hybrid mode the dense search runs
         on another thread while this one ranks by words (FAISS releases the GIL): a question waits for the
-        slower of the two, not for both."""
+        slower of the two, not for both. With passages, each search also ranks them, and a record ranks by the
+        better of itself and its best passage (`by_passage` is told which passage ranked each record)."""
         dense = mode in ("dense", "hybrid") and query.vector is not None
         words = mode in ("bm25", "hybrid")
+        if self.passages is not None:
+            return self._with_passages(query, depth, dense, words, allowed, by_passage)
         if dense and words:
             future = _search_threads().submit(self.vector_index.search, query.vector, depth, allowed)
             lexical = self.lexical.search(query.tokens, depth, allowed)[0]
@@ -246,7 +255,35 @@ class ArchiveIndex:
             return [self.vector_index.search(query.vector, depth, allowed)[0]]
         return [self.lexical.search(query.tokens, depth, allowed)[0]] if words else []
 
-    def _hits(self, best: list[int], fused: dict[int, float], query: Query) -> list[Hit]:
+    def _with_passages(
+        self, query: Query, depth: int, dense: bool, words: bool, allowed: np.ndarray | None, by_passage: dict[int, int]
+    ) -> list[np.ndarray]:
+        """The rankings of records and passages together (qa/index/passages.py: `merged`), dense first."""
+        passages, threads, out = self.passages, _search_threads(), []
+        assert passages is not None
+        if dense:
+            records = threads.submit(self.vector_index.search, query.vector, depth, allowed)
+            found = threads.submit(passages.dense, query.vector, depth, allowed)
+        if words:
+            lexical = merged(self.lexical.search(query.tokens, depth, allowed),
+                             passages.words(query.tokens, depth, allowed), passages.where, depth)
+        if dense:
+            ranking, rows = merged(records.result(), found.result(), passages.where, depth)
+            out.append(ranking)
+            by_passage.update(rows)
+        if words:
+            out.append(lexical[0])
+            for position, row in lexical[1].items():
+                by_passage.setdefault(position, row)
+        return out
+
+    def passage(self, hit: Hit) -> Passage | None:
+        """The passage that ranked a hit's record, if one did."""
+        if self.passages is None or hit.passage < 0:
+            return None
+        return self.passages.passage(hit.passage, self.records[hit.position])
+
+    def _hits(self, best: list[int], fused: dict[int, float], query: Query, by_passage: dict[int, int]) -> list[Hit]:
         if not best:
             return []
         rows = np.asarray(best)
@@ -255,10 +292,24 @@ class ArchiveIndex:
             if query.vector is not None
             else np.zeros(len(best), dtype=np.float32)
         )
-        return [
+        hits = [
             Hit(self.records[p].id, p, fused[p], float(s), self.coverage(query.tokens, self.record_tokens(p)))
             for p, s in zip(best, similarity, strict=True)
         ]
+        return [self._passage_hit(h, query, by_passage[h.position]) if h.position in by_passage else h for h in hits]
+
+    def _passage_hit(self, hit: Hit, query: Query, row: int) -> Hit:
+        """A hit ranked by one of its record's passages: its similarity and word coverage the better of the
+        record's and the passage's (its words with the record's)."""
+        assert self.passages is not None
+        text = self.passages.passage(row, self.records[hit.position]).text
+        similarity = hit.similarity
+        if query.vector is not None:
+            vector = np.asarray(self.passages.vectors.matrix[row], dtype=np.float32)
+            similarity = max(similarity, float(vector @ query.vector))
+        words = set(self.record_tokens(hit.position)) | set(self.analyzer.tokens(text))
+        return Hit(hit.id, hit.position, hit.score, similarity, max(hit.coverage, self.coverage(query.tokens, words)),
+                   row)
 
     # ------------------------------------------------------------------------------------------ words and people
 
@@ -271,8 +322,10 @@ class ArchiveIndex:
         return self.analyzer.canonical(text)
 
     def uses(self, token: str) -> bool:
-        """Whether any record of the collection holds this token."""
-        return self.lexical.document_frequency(token) > 0
+        """Whether any record of the collection holds this token (in its embedded text, or its full text)."""
+        if self.lexical.document_frequency(token) > 0:
+            return True
+        return self.passages is not None and self.passages.lexical.document_frequency(token) > 0
 
     def matching(self, tokens: Sequence[str], depth: int | None = None, allowed: np.ndarray | None = None):
         """The positions of the records (within `allowed`) that hold any of the tokens, best match first."""

@@ -4,7 +4,8 @@ The checker is written here, independently of qa's rendering code. An answer's p
 marker are its lead line and headings: each word must be a word of a cited record's summary, title or date, a
 name of the alias table, a count, or one of a small fixed list of connectives. The rest is cut at its citation
 markers [n]; each piece must be made only of words (and punctuation) of source n's summary, title and date,
-plus a smaller fixed list of connectives.
+plus a smaller fixed list of connectives; a piece cited to a paragraph of the full text ([n] ¶k) only of words
+of that paragraph, source n's title and date.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ALIAS_NAMES = sorted(
     reverse=True,
 )
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(r"\[(\d+)\](?: ¶(\d+))?")
 
 
 def tokens(text: str) -> list[str]:
@@ -54,8 +55,10 @@ def date_words(iso: str | None) -> set[str]:
     return words
 
 
-def vocabulary(record) -> set[str]:
-    return set(tokens(record.summary)) | set(tokens(record.title)) | date_words(record.date) | CONNECTIVES
+def vocabulary(record, paragraph: int = 0) -> set[str]:
+    """The words a piece cited to a record may use: its summary's, or (cited to a paragraph) that paragraph's."""
+    said = record.full_text.split("\n")[paragraph - 1] if paragraph else record.summary
+    return set(tokens(said)) | set(tokens(record.title)) | date_words(record.date) | CONNECTIVES
 
 
 def without_alias_names(text: str) -> str:
@@ -77,11 +80,11 @@ def foreign_words(answer) -> list[tuple[int, str]]:
     found = [(0, word) for lead in leads for word in tokens(without_alias_names(lead)) if word not in allowed]
     pieces = _MARKER.split(body)
     assert not pieces[-1].strip(), f"text after the last citation: {pieces[-1]!r}"
-    for text, number in zip(pieces[0::2], pieces[1::2], strict=False):
+    for text, number, paragraph in zip(pieces[0::3], pieces[1::3], pieces[2::3], strict=False):
         n = int(number)
         assert n in sources, f"[{n}] cites no listed source"
         assert text.strip(), f"an empty piece before [{n}]"
-        allowed = vocabulary(sources[n])
+        allowed = vocabulary(sources[n], int(paragraph or 0))
         found += [(n, word) for word in tokens(text) if word not in allowed]
     return found
 
@@ -104,7 +107,7 @@ def provenance_problems(answer) -> list[str]:
         return [] if not _MARKER.search(answer.text) and not answer.sources else ["an abstention cites something"]
     if not answer.sources or not all(s.cited for s in answer.sources):
         return ["a listed source is not cited"]
-    if {int(n) for n in _MARKER.findall(answer.text)} != {s.n for s in answer.sources}:
+    if {int(m.group(1)) for m in _MARKER.finditer(answer.text)} != {s.n for s in answer.sources}:
         return ["the text cites other sources than the listed ones"]
     return [f"[{n}] {word!r} is not in its source" for n, word in foreign_words(answer)]
 
@@ -145,8 +148,8 @@ def test_every_answer_word_comes_from_its_cited_source(assistant):
 
 
 class _Record:
-    def __init__(self, title: str, date: str | None, summary: str) -> None:
-        self.title, self.date, self.summary = title, date, summary
+    def __init__(self, title: str, date: str | None, summary: str, full_text: str = "") -> None:
+        self.title, self.date, self.summary, self.full_text = title, date, summary, full_text
 
 
 class _Source:
@@ -179,3 +182,51 @@ def test_the_checker_catches_words_from_elsewhere():
         foreign_words(_Answer("Kovalev relays. [1] Surely.", [_Source(1, a)]))
     with pytest.raises(AssertionError, match="cites no listed source"):
         foreign_words(_Answer("Kovalev relays. [3]", [_Source(1, a)]))
+
+
+def test_the_checker_holds_a_piece_cited_to_a_paragraph_to_that_paragraph():
+    a = _Record("Cable", None, "Stalin gives advice.", "Dear comrade,\nThe fleet sails at dawn.")
+    assert foreign_words(_Answer("In “Cable” (undated): The fleet sails at dawn. [1] ¶2", [_Source(1, a)])) == []
+    assert foreign_words(_Answer("The fleet gives advice. [1] ¶2", [_Source(1, a)])) == [(1, "gives"), (1, "advice")]
+    assert foreign_words(_Answer("The fleet sails. [1]", [_Source(1, a)])) == [(1, "the"), (1, "fleet"), (1, "sails")]
+
+
+BODY_QUESTIONS = {  # questions only the full text of a fixture document page answers: the paragraph it is in
+    "Who proposed that the inspection be carried out at sea by officers of the Red Cross?": 5,
+    "Did Castro accept inspectors on Cuban territory in exchange for United States promises?": 4,
+    "Through which ports did the grain deliveries pass?": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def document_pages(tmp_path_factory, hashing_embedder):
+    """An index of the shipped page and the synthetic document pages (with full texts), model-free."""
+    import shutil
+    from pathlib import Path
+
+    from qa.config import Config
+    from qa.index.build import build_index
+
+    root = tmp_path_factory.mktemp("document-pages")
+    pages = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "corpus", root / "corpus")
+    for page in pages.glob("doc-*.txt"):
+        shutil.copy(page, root / "corpus" / "sino-soviet-relations")
+    config = Config(corpus=root / "corpus", index=root / "index", model=hashing_embedder.name, cache=root / "cache")
+    build_index(config, embedder=hashing_embedder)
+    return config
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25"])
+@pytest.mark.parametrize("question", sorted(BODY_QUESTIONS))
+def test_a_question_only_a_documents_body_answers_is_answered_from_its_paragraph(
+    document_pages, hashing_embedder, question, mode
+):
+    from qa.answer.assistant import Assistant
+
+    answer = Assistant(document_pages, embedder=hashing_embedder).ask(question, mode=mode)
+    assert not answer.abstained and provenance_problems(answer) == []
+    first = answer.sources[0]
+    paragraph = BODY_QUESTIONS[question]
+    assert (paragraph, first.record.full_text.split("\n")[paragraph - 1]) in first.passages
+    assert f"[1] ¶{paragraph}" in answer.text

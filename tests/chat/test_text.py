@@ -19,6 +19,7 @@ from qa.chat.text import (
     highlight,
     link_markdown,
     listing_line,
+    passage_markdown,
     question_date,
     question_words,
     record_meta,
@@ -358,3 +359,33 @@ def test_the_exported_conversation():
     assert "## Question 3\n\n**Asked:**   \n\nPlease type a question." in md
     assert "<b>" not in md and "<in>" not in md
     assert md.endswith("\n") and not md.endswith("\n\n")
+
+
+def passage_answer() -> Answer:
+    """An answer quoting the summary and the second paragraph of a document's full text."""
+    record = Record(id="d", title="Cable <b>", date="1962-11-04", date_precision="day", summary="Mikoyan reports.",
+                    url=None, collection="c", source="f:1",
+                    full_text="Dear comrade,\nCastro refused *inspectors*.\nWith greetings.\nSigned.")
+    sentences = [AnswerSentence("Mikoyan reports.", 1, "d", "In “Cable <b>” (November 4, 1962):"),
+                 AnswerSentence("Castro refused *inspectors*.", 1, "d", "", paragraph=2)]
+    answer = Answer(question="q", resolved_question="q", sentences=sentences)
+    answer.sources = [Source(1, record, 0.03, 0.5, True, ("Mikoyan reports.",), ((2, "Castro refused *inspectors*."),))]
+    return answer
+
+
+def test_a_quoted_paragraph_is_cited_by_its_number_and_shown_in_its_context():
+    from datetime import UTC, datetime
+
+    answer = passage_answer()
+    assert unescape(answer_markdown(answer, light=True)) == (
+        "In “Cable <b>” (November 4, 1962): Mikoyan reports. [1] Castro refused *inspectors*. [1] ¶2"
+    )
+    source = answer.sources[0]
+    assert passage_markdown(source.record, 2) == (
+        "¶1 Dear comrade\\,\n\n**¶2** *Castro refused \\*inspectors\\*\\.*\n\n¶3 With greetings\\."
+    )
+    assert passage_markdown(source.record, 4).startswith("¶3 With greetings")  # the last has none after it
+    lines = [unescape(line) for line in why_lines(source, answer, tokens)]
+    assert lines[0] == "The answer quotes 1 sentence of its summary and its full text at ¶2."
+    md = conversation_markdown([{"answer": answer}], exported_at=datetime(2024, 5, 1, 12, 30, tzinfo=UTC))
+    assert "¶2" in md.split("**Sources**")[0] and "Quoted at ¶2." in md.split("**Sources**")[1]
