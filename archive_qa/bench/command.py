@@ -26,7 +26,9 @@ from pathlib import Path
 
 from qa.errors import ArchiveQAError
 
-DEFAULT_SIZES = "1k,10k,100k,1m"
+DEFAULT_SIZES = "1k,10k,100k,100k+text,1m"
+TEXT_SUFFIX = "+text"
+FULL_TEXT_SHARE = 0.1  # of the records of a `+text` size: each carries 5-20 paragraphs of made-up full text
 QUICK_SIZES = "100,2k"
 DEFAULT_OUT = Path("eval/reports/bench")
 READING_FILE = "reading.json"
@@ -38,7 +40,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sizes", help=f"comma-separated sizes, e.g. 1k,10k,100k,1m (default {DEFAULT_SIZES})")
+    p.add_argument("--sizes", help=f"comma-separated sizes, e.g. 1k,10k,100k,1m; 100k{TEXT_SUFFIX}: 10%% of the "
+                   f"records with full texts (default {DEFAULT_SIZES})")
     p.add_argument("--quick", action="store_true", help=f"a small run ({QUICK_SIZES}, fewer queries; under 2 minutes)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where reports go (default {DEFAULT_OUT})")
     p.add_argument("--work", type=Path, help="scratch folder for synthetic corpora and indexes (default OUT/work)")
@@ -75,13 +78,23 @@ def parse_size(text: str) -> int:
     return value
 
 
-def label(n: int) -> str:
-    """A size as the report names it: 100, 2k, 1m."""
+def label(n: int, full_texts: float = 0.0) -> str:
+    """A size as the report names it: 100, 2k, 1m; `100k+text` when a share of its records carry full texts."""
     if n >= 1_000_000 and n % 1_000_000 == 0:
-        return f"{n // 1_000_000}m"
-    if n >= 1_000 and n % 1_000 == 0:
-        return f"{n // 1_000}k"
-    return str(n)
+        name = f"{n // 1_000_000}m"
+    elif n >= 1_000 and n % 1_000 == 0:
+        name = f"{n // 1_000}k"
+    else:
+        name = str(n)
+    return f"{name}{TEXT_SUFFIX}" if full_texts else name
+
+
+def parse_item(text: str) -> tuple[int, float]:
+    """One item of --sizes: a size, with `+text` for one whose records carry full texts in FULL_TEXT_SHARE."""
+    text = text.strip().lower()
+    if text.endswith(TEXT_SUFFIX):
+        return parse_size(text.removesuffix(TEXT_SUFFIX)), FULL_TEXT_SHARE
+    return parse_size(text), 0.0
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -101,8 +114,8 @@ def run_bench(args: argparse.Namespace) -> int:
             (out / READING_FILE).unlink(missing_ok=True)  # the report is this run's: no reading rate from before
         else:
             measure_reading(settings, work, out / READING_FILE, keep=args.keep)
-        for n in sizes:
-            measure_size(n, settings, work, out / "sizes" / f"{label(n)}.json", keep=args.keep)
+        for n, texts in sizes:
+            measure_size(n, settings, work, out / "sizes" / f"{label(n, texts)}.json", keep=args.keep, full_texts=texts)
         if not args.keep and work.exists() and not any(work.iterdir()):
             work.rmdir()
     results = _results(sizes, out / "sizes")
@@ -110,9 +123,9 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sizes(args: argparse.Namespace) -> list[int]:
+def _sizes(args: argparse.Namespace) -> list[tuple[int, float]]:
     try:
-        return [parse_size(s) for s in (args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)).split(",") if s]
+        return [parse_item(s) for s in (args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)).split(",") if s]
     except argparse.ArgumentTypeError as exc:
         raise ArchiveQAError(f"--sizes: {exc}") from None
 
@@ -140,16 +153,19 @@ def _reading_size(args: argparse.Namespace) -> int:
     return args.reading_size or (QUICK_READING_SIZE if args.quick else READING_SIZE)
 
 
-def measure_size(n: int, settings: dict, work: Path, result_path: Path, *, keep: bool) -> dict:
+def measure_size(
+    n: int, settings: dict, work: Path, result_path: Path, *, keep: bool, full_texts: float = 0.0
+) -> dict:
     """One size: the build step, then the probe step in another fresh process; their figures in one file."""
-    folder = work / label(n)
-    spec = {**settings, "n": n, "label": label(n), "work": str(folder.resolve())}
+    name = label(n, full_texts)
+    folder = work / name
+    spec = {**settings, "n": n, "label": name, "work": str(folder.resolve()), "full_texts": full_texts}
     started = time.perf_counter()
-    print(f"bench: {label(n)} records …", file=sys.stderr, flush=True)
+    print(f"bench: {name} records …", file=sys.stderr, flush=True)
     result = {**run_step("build", spec), **run_step("probe", spec)}
     result_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(f"bench: {label(n)} done in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+    print(f"bench: {name} done in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -195,14 +211,14 @@ def _reading(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _results(sizes: list[int], folder: Path) -> list[dict]:
+def _results(sizes: list[tuple[int, float]], folder: Path) -> list[dict]:
     results = []
-    for n in sizes:
-        path = folder / f"{label(n)}.json"
+    for n, texts in sizes:
+        path = folder / f"{label(n, texts)}.json"
         if path.exists():
             results.append(json.loads(path.read_text(encoding="utf-8")))
         else:
-            print(f"bench: no result for {label(n)}", file=sys.stderr)
+            print(f"bench: no result for {label(n, texts)}", file=sys.stderr)
     if not results:
         raise ArchiveQAError("no results to report")
     return results

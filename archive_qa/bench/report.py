@@ -29,6 +29,7 @@ READING_FIGURES = {"parse_jsonl_rps": "jsonl", "parse_listing_rps": "listing"}
 BUILD_VS_RAW = 1.5
 RAY_VS_LOCAL = 0.8
 UNCHANGED_SIZE, UNCHANGED_S = "10k", 2.0
+FULL_TEXT_ASK = 1.3  # `ask` p50 of a size whose records carry full texts, against the same size without
 HIGHER_IS_BETTER = frozenset({"recall_at_10", "build_vs_raw", "ray_vs_local", *READING_TARGETS})
 FILES = ("bench.json", "bench.md", "bench.png")
 
@@ -108,11 +109,26 @@ def checks(results: list[dict], reading: dict | None = None) -> list[dict]:
                     r["label"], "ray_vs_local", ray["vs_local"], RAY_VS_LOCAL, same and ray["vs_local"] >= RAY_VS_LOCAL
                 )
             )
+    out += full_text_checks(results)
     if UNCHANGED_SIZE in by:
         u = by[UNCHANGED_SIZE]["unchanged"]
         ok = u["seconds"] < UNCHANGED_S and u["embedded"] == 0
         out.append(_check(UNCHANGED_SIZE, "unchanged_index_s", u["seconds"], UNCHANGED_S, ok))
     return out + reading_checks(reading)
+
+
+def full_text_checks(results: list[dict]) -> list[dict]:
+    """The `ask` p50 of each size with full texts (passages) against the same size's summary-only row."""
+    plain = {r["size"]: r for r in results if not r.get("full_texts")}
+    out = []
+    for r in results:
+        twin = plain.get(r["size"])
+        if not r.get("full_texts") or twin is None:
+            continue
+        with_text, without = get(r, "ask_ms", "p50"), get(twin, "ask_ms", "p50")
+        ratio = round(with_text / without, 3) if with_text and without else None
+        out.append(_check(r["label"], "ask_p50_vs_summary_only", ratio, FULL_TEXT_ASK, _met("", ratio, FULL_TEXT_ASK)))
+    return out
 
 
 def reading_checks(reading: dict | None) -> list[dict]:

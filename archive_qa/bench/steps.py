@@ -43,6 +43,7 @@ from qa.config import Config
 from qa.index import CANDIDATES, ArchiveIndex, DateFilter, Query, current_build, default_embedder, embedded_text
 from qa.index.build import build_index
 from qa.index.manifest import SEGMENTS, Manifest
+from qa.index.passages import PASSAGES
 from qa.records import Record, parse_date
 
 RECALL_K = 10
@@ -81,7 +82,8 @@ def build_step(spec: dict) -> dict:
     model, also compare the encoders' retrieval quality and build the same corpus on a local Ray cluster."""
     config = bench_config(spec)
     shutil.rmtree(config.index_dir, ignore_errors=True)
-    result: dict = {"size": spec["n"], "label": spec["label"], "threshold": spec["threshold"]}
+    result: dict = {"size": spec["n"], "label": spec["label"], "threshold": spec["threshold"],
+                    "full_texts": spec.get("full_texts", 0.0)}
     _, seconds = clock(generate, spec, config)
     result["generate_s"] = round(seconds, 2)
     log(f"generated {spec['n']} records in {result['generate_s']}s")
@@ -107,7 +109,7 @@ def build_step(spec: dict) -> dict:
 
 def generate(spec: dict, config: Config) -> None:
     """The synthetic corpus in the scratch folder, and questions about it (at least 50)."""
-    synthetic.write_corpus(config.corpus, spec["n"], spec["seed"])
+    synthetic.write_corpus(config.corpus, spec["n"], spec["seed"], full_texts=spec.get("full_texts", 0.0))
     synthetic.write_questions(Path(spec["work"]) / QUESTIONS_FILE, spec["n"], spec["seed"], n=max(spec["queries"], 50))
 
 
@@ -143,7 +145,7 @@ class Builds:
 
     def __init__(self, spec: dict, config: Config, model) -> None:
         self.config = config
-        self.n, self.seed = spec["n"], spec["seed"]
+        self.n, self.seed, self.spec = spec["n"], spec["seed"], spec
         self.real = self.n <= spec["real_max"]
         step = 1 if self.real else max(1, self.n // spec["sample"])
         texts = [embedded_text(r) for r in records_at(self.seed, range(0, self.n, step))]
@@ -197,7 +199,8 @@ class Builds:
         """A rebuild after 1% of the records changed (same ids, revised text)."""
         changed = synthetic.changed_positions(self.n, 0.01, self.seed)
         time.sleep(0.01)
-        synthetic.write_corpus(self.config.corpus, self.n, self.seed, changed=changed)
+        synthetic.write_corpus(self.config.corpus, self.n, self.seed, changed=changed,
+                               full_texts=self.spec.get("full_texts", 0.0))
         step = self.build("1% changed rebuild")
         step["changed"] = len(changed)
         return step
@@ -214,6 +217,7 @@ def index_files(config: Config) -> dict:
         "segments": manifest.segments,
         "disk_mb": disk_mb(folder),
         "vectors_mb": round(vectors / 2**20, 1),
+        "passages": len(np.load(folder / PASSAGES / "where.npy")) if (folder / PASSAGES).is_dir() else 0,
     }
 
 

@@ -160,6 +160,18 @@ _CLOSERS = (
     "{b} promises to reply within {small} days.",
     "A copy was sent to {c}.",
 )
+# The body of a record's made-up full text (a share of records carry one: `full_texts`), paragraphs of 1-4 of these.
+_BODY = (
+    "{a}: We cannot accept the proposal on {topic2} as it stands.",
+    "{b}: Our side has already delivered {number} {commodity} to {place}.",
+    "{a} said that {c} had been informed of the talks in {place}.",
+    "{b} replied that the question of {topic} would be raised again in {year}.",
+    "{c} is reported to have left {place} for consultations.",
+    "The meeting was interrupted for {small} minutes.",
+    "{a}: The situation in {place} requires an answer before the end of {year}.",
+    "{b} asked whether {number} {commodity} could be sent through {place}.",
+)
+FULL_TEXT_PARAGRAPHS = (5, 20)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOPWORDS = frozenset(
     "a an and are as at be by for from in into is it no not of on or such that the their then there these they this "
@@ -235,19 +247,18 @@ class SyntheticRecord:
     recipient: str
     topic: str
     kind: str
+    full_text: str = ""
 
     def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "date": self.date,
-            "summary": self.summary,
-            "collection": COLLECTION,
-        }
+        out = {"id": self.id, "title": self.title, "date": self.date, "summary": self.summary, "collection": COLLECTION}
+        if self.full_text:
+            out["full_text"] = self.full_text
+        return out
 
 
-def record(seed: int, i: int, revision: int = 0) -> SyntheticRecord:
-    """Record number i of the collection made from `seed`; a later revision changes only its summary."""
+def record(seed: int, i: int, revision: int = 0, full_texts: float = 0.0) -> SyntheticRecord:
+    """Record number i of the collection made from `seed`; a later revision changes only its summary. With
+    `full_texts`, that share of the records (drawn apart from the rest) carries a made-up full text."""
     draw = _Draws(seed, i)
     (a, _), (b, _), (c, _) = (draw.choice(PEOPLE) for _ in range(3))
     role_a, role_b = draw.choice(_ROLES), draw.choice(_ROLES)
@@ -275,15 +286,29 @@ def record(seed: int, i: int, revision: int = 0) -> SyntheticRecord:
     summary = summary[0].upper() + summary[1:]
     if revision:
         summary += f" Revised copy {revision} was filed in {draw.choice(_PLACES)}."
-    return SyntheticRecord(f"syn-{seed}-{i:07d}", title, date, summary, a, b, topic, kind)
+    carries = full_texts and _Draws(seed ^ 0xF7, i).below(10_000) < full_texts * 10_000
+    text = full_text(seed, i, values) if carries else ""
+    return SyntheticRecord(f"syn-{seed}-{i:07d}", title, date, summary, a, b, topic, kind, text)
+
+
+def full_text(seed: int, i: int, values: dict) -> str:
+    """A record's made-up full text: 5 to 20 paragraphs of 1-4 body sentences about its people, places and topics."""
+    draw = _Draws(seed ^ 0xF17, i)
+    low, high = FULL_TEXT_PARAGRAPHS
+    paragraphs = []
+    for _ in range(low + draw.below(high - low + 1)):
+        facts = {**values, "place": draw.choice(_PLACES), "number": f"{(2 + draw.below(899)) * 10:,}",
+                 "commodity": draw.choice(_COMMODITIES), "small": 2 + draw.below(29)}
+        paragraphs.append(" ".join(draw.choice(_BODY).format(**facts) for _ in range(1 + draw.below(4))))
+    return "\n".join(paragraphs)
 
 
 def records(
-    count: int, seed: int = 0, *, changed: set[int] | frozenset[int] = frozenset()
+    count: int, seed: int = 0, *, changed: set[int] | frozenset[int] = frozenset(), full_texts: float = 0.0
 ) -> Iterator[SyntheticRecord]:
     """The first `count` records; those whose number is in `changed` have a revised summary."""
     for i in range(count):
-        yield record(seed, i, 1 if i in changed else 0)
+        yield record(seed, i, 1 if i in changed else 0, full_texts)
 
 
 def changed_positions(count: int, fraction: float, seed: int = 0) -> set[int]:
@@ -292,7 +317,10 @@ def changed_positions(count: int, fraction: float, seed: int = 0) -> set[int]:
     return set(rng.sample(range(count), max(1, round(count * fraction)))) if count else set()
 
 
-def write_corpus(folder: Path, count: int, seed: int = 0, *, changed: set[int] | frozenset[int] = frozenset()) -> Path:
+def write_corpus(
+    folder: Path, count: int, seed: int = 0, *, changed: set[int] | frozenset[int] = frozenset(),
+    full_texts: float = 0.0,
+) -> Path:
     """Write the collection as one JSON Lines file in `folder` (a scratch folder, never corpus/); returns it."""
     resolved = folder.resolve()
     if resolved.name == "corpus" and (resolved.parent / "qa").is_dir():
@@ -302,7 +330,7 @@ def write_corpus(folder: Path, count: int, seed: int = 0, *, changed: set[int] |
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as f:
         batch: list[str] = []
-        for rec in records(count, seed, changed=changed):
+        for rec in records(count, seed, changed=changed, full_texts=full_texts):
             batch.append(json.dumps(rec.to_json(), ensure_ascii=False))
             if len(batch) >= 10_000:
                 f.write("\n".join(batch) + "\n")
@@ -358,7 +386,7 @@ def vocabulary() -> list[str]:
     """Every word the generator writes (lower case), numbers aside: the stand-in embedder's word table."""
     parts: list[str] = []
     parts += [name for name, _ in PEOPLE] + list(_ROLES) + _PLACES + list(_TOPICS) + _COMMODITIES
-    parts += [k for k, _ in _KINDS] + [k for _, k in _KINDS] + list(_OPENERS + _MIDDLES + _CLOSERS)
+    parts += [k for k, _ in _KINDS] + [k for _, k in _KINDS] + list(_OPENERS + _MIDDLES + _CLOSERS + _BODY)
     parts += [q for q, _ in _QUESTIONS] + list(calendar.month_name[1:]) + ["Revised copy filed"]
     words = {w for p in parts for w in _WORD.findall(p.lower())}
     return sorted(w for w in words if not w.isdigit())

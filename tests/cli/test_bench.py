@@ -56,6 +56,19 @@ def test_written_corpus_is_valid_and_questions_point_at_records(tmp_path):
         assert made.sender in q["question"] and made.sender in record.title
 
 
+def test_a_share_of_the_records_carry_full_texts_and_the_rest_is_unchanged(tmp_path):
+    plain = list(synthetic.records(2000, seed=5))
+    texts = list(synthetic.records(2000, seed=5, full_texts=0.1))
+    carrying = [r for r in texts if r.full_text]
+    assert 0.07 * 2000 <= len(carrying) <= 0.13 * 2000
+    assert all(5 <= len(r.full_text.split("\n")) <= 20 for r in carrying)
+    assert [(r.id, r.title, r.summary) for r in texts] == [(r.id, r.title, r.summary) for r in plain]
+    assert not any(r.full_text for r in plain)
+    path = synthetic.write_corpus(tmp_path / "synthetic", 300, seed=5, full_texts=0.1)
+    read = {r.id: r.full_text for r in load_corpus([path.parent]).records}
+    assert read == {r.id: r.full_text for r in texts[:300]}
+
+
 def test_changed_collection_keeps_ids_and_changes_one_percent(tmp_path):
     changed = synthetic.changed_positions(1000, 0.01, seed=3)
     assert len(changed) == 10
@@ -174,6 +187,17 @@ def _size(label: str, n: int, *, vectors: str = "model", kind: str = "flat", **f
 def _report(sizes: list[dict]) -> dict:
     machine = {"cpus": 2, "load_average_at_end": [1.0, 1.0, 1.0]}
     return {"command": "archive-qa bench", "machine": machine, "sizes": sizes, "checks": report.checks(sizes)}
+
+
+def test_ask_with_full_texts_is_held_to_the_summary_only_row_of_its_size():
+    plain, texts, other = _size("100k", 100_000), _size("100k+text", 100_000), _size("10k+text", 10_000)
+    plain["ask_ms"], texts["ask_ms"], other["ask_ms"] = {"p50": 20.0}, {"p50": 25.0}, {"p50": 99.0}
+    texts["full_texts"] = other["full_texts"] = 0.1
+    assert report.full_text_checks([plain, texts, other]) == [
+        {"size": "100k+text", "figure": "ask_p50_vs_summary_only", "value": 1.25, "target": 1.3, "ok": True}
+    ]
+    texts["ask_ms"] = {"p50": 27.0}
+    assert not report.full_text_checks([plain, texts])[0]["ok"]
 
 
 def test_checks_hold_each_target_against_its_figure():
@@ -317,6 +341,10 @@ def test_reading_figures_in_the_report_and_their_targets():
 def test_sizes_and_labels():
     assert [command.parse_size(s) for s in ("300", "10k", "2.5k", "1m", "1_000")] == [300, 10_000, 2_500, 10**6, 1000]
     assert [command.label(n) for n in (100, 2000, 2500, 10**6)] == ["100", "2k", "2500", "1m"]
+    assert command.parse_item("100k+text") == (100_000, command.FULL_TEXT_SHARE) and command.parse_item("2k") == (
+        2000, 0.0
+    )
+    assert command.label(100_000, command.FULL_TEXT_SHARE) == "100k+text"
     for bad in ("lots", "5"):
         with pytest.raises(argparse.ArgumentTypeError):
             command.parse_size(bad)
@@ -371,7 +399,7 @@ def test_a_tiny_run_end_to_end_writes_the_report(tmp_path):
     """Two sizes with the model-free embedder, each measured in fresh processes: the figures are there and
     consistent (what was built, reused and changed); none of them is a time to meet."""
     out = tmp_path / "bench"
-    argv = ["--sizes", "40,1200", "--real-max", "40", "--threshold", "1k", "--queries", "8", "--sample", "20"]
+    argv = ["--sizes", "40,1200,1200+text", "--real-max", "40", "--threshold", "1k", "--queries", "8", "--sample", "20"]
     argv.append("--no-ray")  # the engine has tests of its own (tests/test_ray.py)
     argv += ["--reading-size", "300"]
     done = subprocess.run(
@@ -387,10 +415,13 @@ def test_a_tiny_run_end_to_end_writes_the_report(tmp_path):
     assert not (out / "work").exists()  # scratch corpora and indexes are removed
     figures = json.loads((out / "bench.json").read_text())
     assert figures["settings"]["model"] == "hashing:64" and figures["checks"]
-    small, large = figures["sizes"]
+    small, large, texts = figures["sizes"]
     assert (small["label"], small["vectors"], small["kind"]) == ("40", "model", "flat")
     assert (large["label"], large["vectors"], large["kind"]) == ("1200", "stand-in", "hnsw")
-    for r in (small, large):
+    assert (texts["label"], texts["full_texts"], large["passages"]) == ("1200+text", 0.1, 0)
+    assert 5 * 0.07 * 1200 <= texts["passages"] <= 20 * 0.13 * 1200 and texts["disk_mb"] > large["disk_mb"]
+    assert "ask_p50_vs_summary_only" in {c["figure"] for c in figures["checks"]}
+    for r in (small, large, texts):
         assert r["build"]["embedded"] == r["size"] and r["build"]["reused"] == 0
         assert r["unchanged"]["embedded"] == 0 and r["unchanged"]["up_to_date"]
         assert r["changed_1pct"]["embedded"] == r["changed_1pct"]["changed"] == max(1, round(r["size"] * 0.01))
