@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qa.config import DEVICES, ENCODERS, ENGINES, INDEX_KINDS, MODES, VECTOR_DTYPES, Config
-from qa.errors import RAY_INSTALL, ArchiveQAError, DataError, QuestionError
+from qa.errors import RAY_INSTALL, ArchiveQAError, ConfigError, DataError, QuestionError
 
 EXIT_PROBLEM = 2
 
@@ -30,8 +30,32 @@ class CheckFailed(Exception):
 def config_from_args(args: argparse.Namespace) -> Config:
     """The configuration for a command: defaults, environment variables, then the command's flags."""
     names = ("corpus", "index", "model", "k", "mode", "index_kind", "aliases", "vector_dtype", "encoder", "engine")
-    names += ("device", "ray_address")
+    names += ("device", "ray_address", "llm_url", "llm_model", "llm_key", "llm_timeout")
     return Config.from_env(**{name: getattr(args, name, None) for name in names})
+
+
+def add_writing(p: argparse.ArgumentParser) -> None:
+    """--write and the model server's flags (docs/written-answers.md)."""
+    help = Config.settings()
+    p.add_argument("--write", action="store_true", help="a written answer from the model server, every sentence "
+                   "checked against its sources (the quoted answer when none passes)")
+    p.add_argument("--llm-url", metavar="URL", help=f"{help['llm_url'].help}; ${help['llm_url'].env}")
+    p.add_argument("--llm-model", metavar="NAME", help=f"{help['llm_model'].help}; ${help['llm_model'].env}")
+    p.add_argument("--llm-key", metavar="KEY", help=f"{help['llm_key'].help} (better: ${help['llm_key'].env})")
+    p.add_argument("--llm-timeout", type=float, metavar="SECONDS",
+                   help=f"{help['llm_timeout'].help} (default 60; ${help['llm_timeout'].env})")
+
+
+def writer_for(args: argparse.Namespace, config: Config, assistant):
+    """The writer of checked answers when --write is given (None otherwise); ConfigError without a server."""
+    if not args.write:
+        return None
+    if not config.llm_url:
+        env = Config.settings()["llm_url"].env
+        raise ConfigError(f"--write needs a model server: set {env} or --llm-url (see docs/written-answers.md)")
+    from qa.answer.written import Writer
+
+    return Writer(config, assistant.index.analyzer)
 
 
 def add_common(p: argparse.ArgumentParser, *, retrieval: bool = False) -> None:
@@ -173,13 +197,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
     people = {"from_person": args.from_person, "to_person": args.to_person, "person": args.person}
     filters = Filters(*dates, args.include_undated, not args.no_date_inference, **people)
-    answer = Assistant(config).ask(args.question, filters=filters)
+    assistant = Assistant(config)
+    writer = writer_for(args, config, assistant)
+    answer = assistant.ask(args.question, filters=filters)
+    if writer and not answer.error:
+        answer = writer.write(answer, stream=False)
     if args.json:
         json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return EXIT_PROBLEM if answer.error else 0
     if answer.error:
         raise QuestionError(answer.error)
+    _print_kind(answer)
     print(answer.text)
     for applied in (answer.applied_filter, answer.people_filter):
         if applied:
@@ -196,6 +225,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for source in answer.related:
             print(f"  {source.citation()}")
     return 0
+
+
+def _print_kind(answer) -> None:
+    """Over a written answer, its model and that it was checked; over a quoted one asked to be written, why not."""
+    from qa.answer.written import fallback_line
+
+    if answer.kind == "written":
+        print(f"Written by {answer.written.model}, checked against the sources:\n")
+    elif answer.written:
+        print(fallback_line(answer.written.fallback) + "\n")
 
 
 def _rest_of_summary(source) -> str:
@@ -217,6 +256,7 @@ def add_ask(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to-person", metavar="NAME", help="only documents this person received (as the titles say)")
     p.add_argument("--person", metavar="NAME", help="only documents this person wrote, received, passed on or attended")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (fields in docs/answers.md)")
+    add_writing(p)
     p.set_defaults(func=cmd_ask)
 
 
@@ -224,6 +264,8 @@ def add_ask(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.write and (args.compare or args.dataset or args.calibrate):
+        raise ConfigError("--write evaluates the answers to a question set: not with --compare, --dataset, --calibrate")
     if args.compare:
         return _eval_compare(args)
     modes = [args.mode] if args.mode else list(MODES)
@@ -265,9 +307,11 @@ def _eval_questions(args: argparse.Namespace, config: Config, modes: list[str]) 
     if args.calibrate:
         return _eval_calibrate(args, assistant, questions, modes)
     from archive_qa.evaluation.report import summary
-    from archive_qa.evaluation.runner import evaluate
+    from archive_qa.evaluation.runner import Writing, evaluate
 
-    report = {"created": _now(), "questions": str(path), **evaluate(assistant, questions, modes, k=config.k)}
+    writer = writer_for(args, config, assistant)
+    asking = Writing(assistant, writer) if writer else assistant
+    report = {"created": _now(), "questions": str(path), **evaluate(asking, questions, modes, k=config.k)}
     print(summary(report))
     _write_report(report, args.out)
     return 0
@@ -364,6 +408,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", help="with --dataset: the qrels split (default test)")
     p.add_argument("--max-queries", type=int, metavar="N", help="with --dataset: score only the first N queries")
     p.add_argument("--dry-run", action="store_true", help="with --calibrate: print the thresholds, write nothing")
+    add_writing(p)
     p.set_defaults(func=cmd_eval)
 
 

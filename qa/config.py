@@ -82,6 +82,19 @@ def _weights(text: str) -> AnswerWeights:
     return AnswerWeights(*values)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of seconds") from None
+    return value
+
+
+def _positive(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{value!r} must be a number of seconds above 0")
+
+
 def _path(text: str) -> Path:
     return Path(text).expanduser()
 
@@ -94,11 +107,12 @@ def _setting(
     check: Callable[[object], None] = _any,
     *,
     factory: bool = False,
+    secret: bool = False,
 ):
     meta = {"setting": Setting(f"ARCHIVE_QA_{env}", convert, help, check)}
     if factory:
         return field(default_factory=default, metadata=meta)  # type: ignore[arg-type]
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata=meta, repr=not secret)
 
 
 def default_cache() -> Path:
@@ -119,6 +133,11 @@ def _web_address(text: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{text!r} is not an http(s) address")
     return text
+
+
+def _no_or_web_address(value: object) -> None:
+    if value is not None:
+        _web_address(str(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +200,16 @@ class Config:
     )
     archive_url: str | None = _setting(
         None, "ARCHIVE_URL", _web_address, "the archive's web address, searched for records without a link"
+    )
+    llm_url: str | None = _setting(
+        None, "LLM_URL", _web_address,
+        "an OpenAI-compatible model server (e.g. http://localhost:11434/v1): turns on written answers",
+        _no_or_web_address,
+    )
+    llm_model: str = _setting("", "LLM_MODEL", str, "the model the server writes with (default: the first it lists)")
+    llm_key: str | None = _setting(None, "LLM_KEY", str, "the model server's API key, if it wants one", secret=True)
+    llm_timeout: float = _setting(
+        60.0, "LLM_TIMEOUT", _seconds, "seconds a written answer may take before the quoted one is shown", _positive
     )
 
     @property

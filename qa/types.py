@@ -95,6 +95,35 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True, slots=True)
+class WrittenSentence:
+    """A sentence a language model wrote: its text, the numbers of the sources it cites, its quote from one of them."""
+
+    text: str
+    cited: tuple[int, ...]
+    quote: str
+
+
+@dataclass(slots=True)
+class Written:
+    """A written answer: the model's sentences that passed the check against their sources (qa/answer/check.py).
+
+    `fallback` says why the quoted answer is shown instead ("" when the written one is); `removed` holds why
+    each sentence that failed the check was left out.
+    """
+
+    model: str
+    sentences: list[WrittenSentence] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    fallback: str = ""
+    proposed: int = 0  # the sentences the model wrote
+    latency_ms: float = 0.0
+
+    @property
+    def shown(self) -> bool:
+        return not self.fallback and bool(self.sentences)
+
+
+@dataclass(frozen=True, slots=True)
 class AppliedFilter:
     """The date range the answer was limited to, and where it came from ("question" or "filters")."""
 
@@ -142,6 +171,12 @@ class Answer:
     people_filter: AppliedPeople | None = None
     decided_by: str = ""  # what decided to answer or abstain: "names", "words" or "evidence"
     unknown_names: list[str] = field(default_factory=list)  # names of the question the collection never uses
+    written: Written | None = None  # the written answer asked for, checked sentence by sentence (qa/answer/written.py)
+
+    @property
+    def kind(self) -> str:
+        """The kind of answer shown: "written" (a model's checked sentences) or "quoted" (summary sentences)."""
+        return "written" if self.written and self.written.shown else "quoted"
 
     @property
     def citations(self) -> list[str]:
@@ -169,6 +204,8 @@ class Answer:
             "lead": self.lead,
             "decided_by": self.decided_by,
             "unknown_names": self.unknown_names,
+            "kind": self.kind,
+            "written": asdict(self.written) if self.written else None,
             "evidence": round(self.evidence, 4),
             "mode": self.mode,
             "ranking": [{"id": i, "score": round(score, 6)} for i, score in self.ranking],

@@ -30,6 +30,10 @@ GOOD = {
     "answer_weights": ("1, 0, 0.5, 0, 0", AnswerWeights(1, 0, 0.5, 0, 0)),
     "conversations": ("/data/chats.sqlite3", Path("/data/chats.sqlite3")),
     "archive_url": ("https://archive.example/ ", "https://archive.example"),
+    "llm_url": ("http://localhost:11434/v1/", "http://localhost:11434/v1"),
+    "llm_model": ("llama3.2:3b", "llama3.2:3b"),
+    "llm_key": ("sk-local", "sk-local"),
+    "llm_timeout": ("2.5", 2.5),
 }
 
 # Texts each field refuses, with a part of the message.
@@ -46,6 +50,10 @@ BAD = [
     ("encoder", "tensorrt", "is not one of onnx, onnx-int8, torch"),
     ("engine", "spark", "'spark' is not one of local, ray"),
     ("archive_url", "javascript:alert(1)", "is not an http(s) address"),
+    ("llm_url", "localhost:11434", "is not an http(s) address"),
+    ("llm_timeout", "soon", "'soon' is not a number of seconds"),
+    ("llm_timeout", "0", "0.0 must be a number of seconds above 0"),
+    ("llm_timeout", "inf", "inf must be a number of seconds above 0"),
     ("answer_weights", "1,2,3", "is not 5 numbers separated by commas"),
     ("answer_weights", "1,2,3,4,x", "is not 5 numbers separated by commas"),
     ("answer_weights", "1,2,3,4,nan", "is not 5 numbers separated by commas"),
@@ -95,6 +103,12 @@ def test_the_process_environment_is_read_when_none_is_given(monkeypatch):
     assert Config.from_env().hnsw_threshold == 12
 
 
+def test_written_answers_are_off_by_default_and_the_key_is_not_shown():
+    assert Config().llm_url is None
+    config = Config.from_env({"ARCHIVE_QA_LLM_URL": "http://127.0.0.1:8080", "ARCHIVE_QA_LLM_KEY": "sk-secret"})
+    assert config.llm_key == "sk-secret" and "sk-secret" not in repr(config)
+
+
 def test_paths_expand_the_home_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert Config.settings()["cache"].parse("~/qa") == tmp_path / "qa"
@@ -125,6 +139,7 @@ def test_a_bad_value_in_the_environment_names_its_variable(name, text, message):
         ({"mode": "fuzzy"}, "mode: 'fuzzy' is not one of"),
         ({"index_kind": "ivf"}, "index_kind: 'ivf' is not one of"),
         ({"hnsw_threshold": 0}, "hnsw_threshold: 0 must be at least 1"),
+        ({"llm_url": "localhost:11434"}, "llm_url: 'localhost:11434' is not an http"),
     ],
 )
 def test_a_bad_flag_or_value_in_code_names_its_field(values, message):

@@ -25,6 +25,7 @@ ANSWER_COLUMNS = (
 HISTORIAN_COLUMNS = ("questions", "with_records", "in_top3", "in_top10", "all_in_top10", "declined")
 HISTORIAN_COLUMNS += ("wrongly_declined",)
 KIND_COLUMNS = ("questions", "form_accuracy", "document_recall", "document_precision", "period_recall", "name_hit_rate")
+WRITTEN_COLUMNS = ("answers", "written_share", "sentences_kept", "fallbacks", "latency_p50_ms", "latency_p95_ms")
 # Metrics where a smaller number is better (everything else: larger is better).
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms")
 
@@ -57,6 +58,8 @@ def summary(report: dict) -> str:
         return "\n".join(lines + text_table(*_section(report, "latency", LOWER_IS_BETTER)))
     lines += text_table(*_section(report, "answers", ANSWER_COLUMNS))
     lines += ["", *text_table(*_kinds_table(report)), "", *_held_out_lines(report)]
+    if _has_written(report):
+        lines += ["", "Written answers (--write):", *text_table(*_written_table(report)), *_fallback_lines(report)]
     for mode in modes:
         failures = failing(report, mode)
         lines += ["", f"{mode}: {len(failures)} failing question(s)"]
@@ -150,7 +153,46 @@ def markdown(report: dict, plot: str | None = PLOT_PNG) -> str:
     if report.get("kind") != "questions":
         lines += ["", "## Latency", "", *markdown_table(*_section(report, "latency", LOWER_IS_BETTER))]
         return "\n".join(lines) + "\n"
-    return "\n".join(lines + _answers(report) + _kinds(report) + _categories(report) + _failing_questions(report))
+    lines += _answers(report) + _kinds(report) + _written(report) + _categories(report)
+    return "\n".join(lines + _failing_questions(report))
+
+
+def _has_written(report: dict) -> bool:
+    return any(scores.get("written") for scores in report["modes"].values())
+
+
+def _written_table(report: dict) -> tuple[list[str], list[list[object]]]:
+    """Per mode and answer form (and in all): what writing gave (runner.written_scores)."""
+    rows = []
+    for mode, scores in report["modes"].items():
+        rows += [[mode, form, *(v.get(c) for c in WRITTEN_COLUMNS)] for form, v in scores.get("written", {}).items()]
+    return ["mode", "kind", *WRITTEN_COLUMNS], rows
+
+
+def _fallback_lines(report: dict) -> list[str]:
+    """Why answers fell back to quotations, per mode, most common first."""
+    lines = []
+    for mode, scores in report["modes"].items():
+        reasons = scores.get("written", {}).get("all", {}).get("fallback_reasons", {})
+        lines += [f"  {mode}: {count} x {reason}" for reason, count in reasons.items()]
+    return ["Fallbacks:", *lines] if lines else []
+
+
+def _written(report: dict) -> list[str]:
+    """The written answers' section (with --write): per kind, the answers written and the sentences kept."""
+    if not _has_written(report):
+        return []
+    return [
+        "## Written answers",
+        "",
+        *markdown_table(*_written_table(report)),
+        "",
+        "Written share: the answers shown written (the others fell back to quotations). Sentences kept: the share of "
+        "the model's sentences that passed the check against their sources. Latency: the writing alone.",
+        "",
+        *(f"- {line.strip()}" for line in _fallback_lines(report)[1:]),
+        "",
+    ]
 
 
 def _kinds(report: dict) -> list[str]:

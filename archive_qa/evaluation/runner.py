@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -36,6 +38,7 @@ class Outcome:
     split: str = "dev"
     cited_years: list[str] = field(default_factory=list)  # the years of the cited records that are relevant
     relevant_years: list[str] = field(default_factory=list)  # the years of the relevant records
+    written: dict | None = None  # with --write: sentences proposed and kept, why it fell back, the writing's time
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -117,7 +120,56 @@ def _outcome(q: Question, answer, threshold: float, latency_ms: float) -> Outcom
         form=answer.form,
         decided_by=answer.decided_by,
         split=q.split,
+        written=_written(answer),
     )
+
+
+def _written(answer) -> dict | None:
+    """What writing did with an answer (None when it was not asked for)."""
+    w = getattr(answer, "written", None)
+    if w is None:
+        return None
+    kept = len(w.sentences) if w.shown else 0
+    return {"kind": answer.kind, "proposed": w.proposed, "kept": kept, "fallback": w.fallback,
+            "latency_ms": round(w.latency_ms, 2)}
+
+
+class Writing:
+    """An assistant whose answers a model server writes, each sentence checked (`archive-qa eval --write`)."""
+
+    def __init__(self, assistant, writer) -> None:
+        self.inner, self.writer = assistant, writer
+        self.config, self.index, self.thresholds = assistant.config, assistant.index, assistant.thresholds
+
+    def ask(self, question, history=(), filters=None, *, k=None, mode=None):
+        return self.writer.write(self.inner.ask(question, history, filters, k=k, mode=mode), stream=False)
+
+
+def written_scores(outcomes: Sequence[Outcome]) -> dict:
+    """Per answer form and in all: the answers asked to be written, the share shown written, the share of the
+    model's sentences kept, the answers that fell back to quotations (and why, most common first), the writing's
+    latency."""
+    asked = [o for o in outcomes if o.written is not None]
+
+    def row(members: Sequence[Outcome]) -> dict:
+        proposed = sum(o.written["proposed"] for o in members)
+        fell_back = [o.written["fallback"] for o in members if o.written["kind"] != "written"]
+        return {
+            "answers": len(members),
+            "written_share": metrics.safe_ratio(len(members) - len(fell_back), len(members)),
+            "sentences_kept": metrics.safe_ratio(sum(o.written["kept"] for o in members), proposed),
+            "fallbacks": len(fell_back),
+            "fallback_reasons": dict(Counter(_reason_kind(r) for r in fell_back).most_common()),
+            **metrics.latency_scores([o.written["latency_ms"] for o in members]),
+        }
+
+    forms = {form: row([o for o in asked if o.form == form]) for form in dict.fromkeys(o.form for o in asked)}
+    return {"all": row(asked), **forms} if asked else {}
+
+
+def _reason_kind(reason: str) -> str:
+    """A fallback's reason without its particulars (numbers, the server's words in brackets)."""
+    return re.sub(r"\d+(?:\.\d+)?", "N", reason.split(" (")[0])
 
 
 def score_mode(outcomes: Sequence[Outcome], questions: Sequence[Question], k: int) -> dict:
@@ -146,6 +198,7 @@ def score_mode(outcomes: Sequence[Outcome], questions: Sequence[Question], k: in
             for category in dict.fromkeys(o.category for o in outcomes)
         },
         "problems": {o.id: p for o in outcomes if (p := diagnose(o, by_id[o.id], k))},
+        **({"written": written_scores(outcomes)} if any(o.written is not None for o in outcomes) else {}),
     }
 
 
