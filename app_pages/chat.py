@@ -14,6 +14,7 @@ from dataclasses import replace
 import streamlit as st
 
 from app_pages import common
+from qa.answer.written import Writer
 from qa.chat.citations import numbered_citations, to_csl_json, to_ris
 from qa.chat.collection import question_years, range_words, year_filters
 from qa.chat.conversations import decode_turn, encode_turn, valid_id
@@ -34,10 +35,12 @@ from qa.chat.text import (
     timeline_rows,
     timeline_span,
     why_lines,
+    written_label,
+    written_markdown,
 )
 from qa.config import MODES, Config
 from qa.errors import ArchiveQAError, QuestionError
-from qa.types import Answer, Filters
+from qa.types import Answer, Filters, Written
 
 CHAT = "chat"  # the chat fragment's key: a question reruns it by this name (st.rerun(CHAT) in a widget callback)
 LINK = "conversation"  # the query parameter naming the conversation shown
@@ -138,14 +141,17 @@ def delete_conversation(config: Config) -> None:
 # ---------------------------------------------------------------------------------------------- asking
 
 
-def ask(config: Config, question: str, filters: Filters, k: int, mode: str) -> dict:
-    """Ask with the conversation so far and keep the turn (saved once it is shown)."""
+def ask(config: Config, question: str, filters: Filters, k: int, mode: str, live: bool = True) -> dict:
+    """Ask with the conversation so far and keep the turn (saved once it is shown); written by the model server
+    when the toggle is on (streamed in where the answer goes when `live`)."""
     turns = st.session_state.turns
     history = [t["answer"] for t in turns if not t["answer"].error]
+    assistant = common.load_assistant(common.build_key(config), config)
     try:
-        answer = common.load_assistant(common.build_key(config), config).ask(question, history, filters, k=k, mode=mode)
+        answer = assistant.ask(question, history, filters, k=k, mode=mode)
     except QuestionError as exc:  # a filter the index no longer knows (a name, after a rebuild)
         answer = Answer(question, question, error=first_upper(str(exc)), abstained=True, mode=mode)
+    answer = written(config, assistant, answer, live)
     turns.append({"answer": answer, "filters": filters, "k": k, "mode": mode})
     return turns[-1]
 
@@ -167,11 +173,62 @@ def ask_without_date(config: Config) -> None:
     """Ask the last question again without reading a date from it, in its place (and in the saved conversation)."""
     state = st.session_state
     last = state.turns.pop()
-    turn = ask(config, last["answer"].question, replace(last["filters"], infer_dates=False), last["k"], last["mode"])
+    question, filters = last["answer"].question, replace(last["filters"], infer_dates=False)
+    turn = ask(config, question, filters, last["k"], last["mode"], live=False)
     if last.get("saved") and state.conversation:
         data = encode_turn(turn["answer"], turn["filters"], turn["k"], turn["mode"])
         common.store(config).replace_last_turn(state.conversation, data)
         turn["saved"] = True
+
+
+# ---------------------------------------------------------------------------------------------- written answers
+
+
+def written_toggle(config: Config) -> None:
+    """The "Written answer" toggle, shown only when a model server is configured (docs/written-answers.md)."""
+    if config.llm_url:
+        st.sidebar.toggle("Written answer", key="written", persist_state="session",
+                          help="A local model writes the answer from the cited documents; every sentence is checked "
+                          "against the documents it cites before it is shown, and the quoted answer stands otherwise.")
+
+
+def written(config: Config, assistant, answer: Answer, live: bool) -> Answer:
+    """The answer written by the model server when the toggle is on: streamed in sentence by sentence as each is
+    checked (when `live`), then drawn as a whole by `show_answer`."""
+    if not (config.llm_url and st.session_state.get("written")) or answer.error:
+        return answer
+    preview, kept = st.empty() if live else None, Written(config.llm_model or "the model")
+
+    def checked(sentence, verdict) -> None:
+        if verdict.kept:
+            kept.sentences.append(sentence)
+        if preview is not None:
+            text = written_markdown(kept, escape_markdown, lambda n: f"**\\[{n}\\]**")
+            preview.markdown(f"{text} …" if kept.sentences else "_Writing, each sentence checked against the sources…_")
+
+    answer = Writer(config, assistant.index.analyzer).write(answer, on_checked=checked)
+    if preview is not None:
+        preview.empty()
+    return answer
+
+
+def written_note(answer: Answer) -> None:
+    """Over an answer asked to be written: its model and that it was checked, or why the quoted answer is shown."""
+    label = written_label(answer)
+    if label and answer.kind == "written":
+        st.caption(f":material/edit_note: {label}")
+    elif label:
+        st.info(label)
+
+
+def quotations(turn: dict) -> None:
+    """Under a written answer, one click away: the quoted answer it rests on."""
+    answer = turn["answer"]
+    if answer.kind == "written":
+        section = folded("Quotations the answer rests on", f"{turn_key(turn)}-quotations")
+        if section:
+            with section:
+                st.markdown(answer_markdown(replace(answer, written=None)))
 
 
 # ---------------------------------------------------------------------------------------------- one date control
@@ -254,6 +311,7 @@ def people_control(sb, view, filters: Filters) -> Filters:
 def sidebar_search(config: Config, view) -> tuple[Filters, int, str]:
     sb = st.sidebar
     sb.header("Search")
+    written_toggle(config)
     filters = people_control(sb, view, date_control(sb, config, view))
     k = sb.slider("Documents to consider", 1, max(10, config.k), config.k, key="k", persist_state="session",
                   help="How many of the best-matching documents an answer is drawn from.")
@@ -449,10 +507,12 @@ def show_answer(turn: dict, newest: bool = True) -> None:
         st.caption(note)
     if answer.notice:
         st.warning(escape_markdown(answer.notice))
+    written_note(answer)
     if answer.abstained:
         st.info(escape_markdown(answer.text))
     else:
         st.markdown(answer_markdown(answer))
+    quotations(turn)
     if newest:
         details(turn)
     elif answer.sources or answer.related:

@@ -11,7 +11,8 @@
   opens only its own conversation.
 
 A turn is stored as JSON: the answer (`Answer`, every field, records without their full text) with the filters,
-the number of documents considered, the search mode and when it was asked. `decode_turn` reads back what an older
+the number of documents considered, the search mode, when it was asked and the kind of answer shown (quoted or
+written). `decode_turn` reads back what an older
 or newer version wrote, keeping the fields it knows.
 """
 
@@ -305,6 +306,7 @@ def encode_turn(answer: Answer, filters: Filters, k: int, mode: str, asked_at: s
         for name in ("date_start", "date_end"):
             source["record"].pop(name, None)
     turn = {"answer": data, "filters": dataclasses.asdict(filters), "k": k, "mode": mode, "asked_at": asked_at or now()}
+    turn["kind"] = answer.kind  # "quoted" or "written" (qa/answer/written.py): the kind of answer shown
     return json.dumps(turn, ensure_ascii=False)
 
 
@@ -322,6 +324,7 @@ def decode_turn(text: str, full_text: Callable[[str], str] | None = None) -> dic
         "k": int(data.get("k", 5)),
         "mode": str(data.get("mode", answer.mode)),
         "asked_at": data.get("asked_at"),
+        "kind": str(data.get("kind", "quoted")),
     }
 
 

@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from qa.answer.sentences import render
+from qa.answer.written import fallback_line, removed_line
 from qa.chat.citations import Link, archive_citation, holder, record_number
 from qa.index.people import title_correspondents
 from qa.records import Record
 from qa.shared import split_sentences
-from qa.types import Answer, Source
+from qa.types import Answer, Source, Written
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for itself.
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -100,9 +101,29 @@ def answer_markdown(answer: Answer, *, light: bool = False) -> str:
     pass for a citation marker.
     """
     escape = (lambda t: escape_markdown(t, light=True)) if light else escape_markdown
+    marker = (lambda n: f"\\[{n}\\]") if light else (lambda n: f"**\\[{n}\\]**")
+    if answer.kind == "written":
+        return written_markdown(answer.written, escape, marker)
     if not answer.sentences:
         return escape(answer.text)
-    return render(answer.sentences, escape, (lambda n: f"\\[{n}\\]") if light else (lambda n: f"**\\[{n}\\]**"))
+    return render(answer.sentences, escape, marker)
+
+
+def written_markdown(written: Written, escape: Callable[[str], str], marker: Callable[[int], str]) -> str:
+    """A written answer's checked sentences, escaped, each followed by its markers; then how many were removed."""
+    text = " ".join(f"{escape(s.text)} " + "".join(marker(n) for n in s.cited) for s in written.sentences)
+    removed = removed_line(len(written.removed))
+    return text + (f"\n\n{escape(removed)}" if removed else "")
+
+
+def written_label(answer: Answer, *, light: bool = False) -> str | None:
+    """The line over an answer asked to be written (escaped): its model and that it was checked, or why the quoted
+    answer is shown instead; None for an answer not asked to be written."""
+    if answer.written is None:
+        return None
+    line = f"Written by {answer.written.model}, checked against the sources" if answer.kind == "written" else (
+        fallback_line(answer.written.fallback))
+    return escape_markdown(line, light=light)
 
 
 def answer_notes(answer: Answer, infer_dates: bool = True) -> list[str]:
@@ -375,6 +396,7 @@ def turn_markdown(number: int, turn: dict) -> list[str]:
         f"**Search:** {MODE_LABELS.get(turn.get('mode', answer.mode), answer.mode).lower()}"
         + (f", {turn['k']} documents considered" if turn.get("k") else ""),
         "",
+        *([f"_{label}_", ""] if (label := written_label(answer, light=True)) else []),
         answer_markdown(answer, light=True),
         "",
     ]

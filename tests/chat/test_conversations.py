@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import threading
@@ -187,6 +188,25 @@ def test_a_turn_reads_back_as_it_was_written():
     assert (turn["filters"], turn["k"], turn["mode"], turn["asked_at"]) == (filters, 7, "bm25",
                                                                             "2024-05-01T12:00:00+00:00")
     assert turn["answer"].sources[0].record.date_start == 19490526  # records are rebuilt, dates and all
+
+
+def test_a_turn_records_which_kind_of_answer_it_was():
+    from qa.types import Written, WrittenSentence
+
+    quoted = answer()
+    assert decode_turn(encode_turn(quoted, Filters(), 5, "hybrid"))["kind"] == "quoted"
+    sentence = WrittenSentence("Stalin wrote to Mao in May 1949.", (1,), "Stalin writes")
+    removed = ["“Molotov wrote.”: the name 'Molotov' is not in the documents it cites"]
+    written = replace(quoted, text="Stalin wrote to Mao in May 1949. [1]",
+                      written=Written("llama3.1:8b", [sentence], removed, "", 2, 812.5))
+    turn = decode_turn(encode_turn(written, Filters(), 5, "hybrid"), lambda rid: "The whole cable.")
+    assert turn["kind"] == "written" and turn["answer"] == written and turn["answer"].kind == "written"
+    fell_back = replace(quoted, written=Written("llama3.1:8b", fallback="the model server answered 500", proposed=0))
+    turn = decode_turn(encode_turn(fell_back, Filters(), 5, "hybrid"))
+    assert turn["kind"] == "quoted" and turn["answer"].written.fallback == "the model server answered 500"
+    old = json.loads(encode_turn(quoted, Filters(), 5, "hybrid"))
+    del old["kind"], old["answer"]["written"]  # a turn saved before written answers existed
+    assert decode_turn(json.dumps(old))["kind"] == "quoted"
 
 
 def test_a_turn_keeps_no_full_text_and_reads_fields_it_does_not_know():
