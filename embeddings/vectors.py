@@ -143,8 +143,16 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path, kind: str, dtype: str) -> VectorIndex:
-        """A saved segment, its vectors memory-mapped (read as searches touch them), not copied in."""
-        return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC), kind, dtype)
+        """A saved segment, its vectors memory-mapped (read as searches touch them), not copied in; ValueError when
+        it holds vectors of another kind or type than named."""
+        try:
+            segment = cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC), kind, dtype)
+            stored = segment._storage.codes.size()
+        except AttributeError:  # another kind of FAISS index than named
+            raise ValueError(f"{path} is not a {kind} segment") from None
+        if stored != segment.count * segment.dim * np.dtype(dtype).itemsize:
+            raise ValueError(f"{path} does not hold {dtype} vectors")
+        return segment
 
     def _find_storage(self) -> faiss.Index:
         """The part of the index that holds the full vectors: itself, the graph's storage, or the re-ranker's."""

@@ -46,6 +46,7 @@ from qa.index.manifest import (
     Manifest,
     corpus_state,
     df_file,
+    file_entry,
     positions_file,
     same_state,
     segment_files,
@@ -54,9 +55,9 @@ from qa.index.passages import plan_passages, write_passages
 from qa.index.people import People
 from qa.index.reuse import RECORD_FILES, AsRead, Known, write_as_read, write_records
 from qa.index.segments import Layout, Match, lay_out, match, new_name
-from qa.index.store import KEY_DTYPE, RecordStore, Segment, load_segments, read_keys
+from qa.index.store import KEY_DTYPE, RecordStore, Segment, check_build, read_keys
 from qa.records import Record
-from qa.shared import close_lock, die_with_parent, file_digest, fsync_path, open_lock
+from qa.shared import close_lock, die_with_parent, fsync_path, open_lock
 
 ENCODE_CHUNK = 1024
 LOCK = ".lock"
@@ -211,18 +212,28 @@ def current_manifest(index_dir: Path, model: str) -> tuple[Path, Manifest] | Non
     folder = link.resolve()
     try:
         manifest = Manifest.read(folder)
-        manifest.check(folder, model)
+        manifest.check(folder, model, whole=True)  # every file by its digest, however large
     except (IndexProblem, OSError):
         return None
     return folder, manifest
 
 
+def loads(folder: Path, manifest: Manifest) -> bool:
+    """Whether the current build loads as a reader loads it (a build that does not is built again, not kept)."""
+    try:
+        check_build(folder, manifest)
+    except (OSError, ValueError, RuntimeError):
+        return False
+    return True
+
+
 def previous_build(folder: Path, manifest: Manifest) -> Previous | None:
     """The current build read for reuse, or None when its files do not agree with its manifest."""
     try:
+        segments = check_build(folder, manifest)
         keys = read_keys(folder, manifest.count)
         records = RecordStore(folder, manifest.count)
-        return Previous(folder, manifest, keys, load_segments(folder, manifest), records, AsRead(folder, records))
+        return Previous(folder, manifest, keys, segments, records, AsRead(folder, records))
     except (OSError, ValueError, RuntimeError):
         return None
 
@@ -403,7 +414,7 @@ def _write_records(p: Plan, folder: Path) -> dict[str, dict]:
     for name in RECORD_FILES:
         path = folder / name
         fsync_path(path)
-        entries[name] = {"size": path.stat().st_size, "sha256": file_digest(path)}
+        entries[name] = file_entry(path)
     return entries
 
 
@@ -575,7 +586,12 @@ def build_index(
         analyzer = Analyzer.from_files(config.aliases)
         # Vectors made otherwise (another encoder, another int8 recipe) are not mixed with new ones: all re-encoded.
         force = force or (current is not None and current[1].vectors != vector_model(config.model, config.encoder))
-        if not force and current and unchanged(current[1], state, analyzer, *_kind(config, current[1])):
+        if (
+            not force
+            and current
+            and unchanged(current[1], state, analyzer, *_kind(config, current[1]))
+            and loads(*current)
+        ):
             clean(index_dir)
             count = current[1].count
             return BuildReport(count, 0, count, 0, time.perf_counter() - started, True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +34,8 @@ READ_LINES = "read_lines.npy"  # the line digest of each record of READ_INDEX re
 SEGMENTS = "segments"
 _SEGMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 VERIFY_LIMIT = 256 * 1024 * 1024  # files up to this size are checked by digest at load, larger ones by size
+BLOCK = 1024 * 1024  # a larger file's manifest entry has the digest of each block of this size: checked as read
+BLOCK_DIGEST = 16  # hex digits of a block's sha256 kept
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 FORCE = "archive-qa index --force"
 
@@ -117,6 +122,24 @@ def list_names(folder: Path) -> list[str]:
     )
 
 
+def file_entry(path: Path) -> dict:
+    """A file's manifest entry: its size and sha256, and for a file larger than VERIFY_LIMIT each BLOCK's digest
+    (what reading it checks, block by block: qa/index/store.py)."""
+    whole, blocks, size = hashlib.sha256(), [], 0
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(BLOCK), b""):
+            whole.update(block)
+            blocks.append(block_digest(block))
+            size += len(block)
+    entry = {"size": size, "sha256": whole.hexdigest()}
+    return {**entry, "blocks": blocks} if size > VERIFY_LIMIT else entry
+
+
+def block_digest(block: bytes) -> str:
+    """The digest of one BLOCK of a large file, as its manifest entry lists it."""
+    return hashlib.sha256(block).hexdigest()[:BLOCK_DIGEST]
+
+
 def list_files(folder: Path, known: dict[str, dict] | None = None) -> dict[str, dict]:
     """Every file of a build with its size and digest, for the manifest; a file in `known` (one linked from
     a checked build, or digested by the process that wrote it) keeps its entry there when its size is the same."""
@@ -125,8 +148,25 @@ def list_files(folder: Path, known: dict[str, dict] | None = None) -> dict[str, 
     for name in list_names(folder):
         size = (folder / name).stat().st_size
         entry = known.get(name)
-        files[name] = entry if entry and entry["size"] == size else {"size": size, "sha256": file_digest(folder / name)}
+        files[name] = entry if entry and entry["size"] == size else file_entry(folder / name)
     return files
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, up to `limit` (OSError for anything else: a device, a FIFO, a folder, a larger
+    file); never blocks on a FIFO, never reads a device without end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = b""
+        while len(data) <= limit and (chunk := os.read(fd, limit + 1 - len(data))):
+            data += chunk
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(f"{path} is larger than {limit} bytes")
+    return data
 
 
 @dataclass(slots=True)
@@ -159,9 +199,7 @@ class Manifest:
         path = folder / MANIFEST
         damaged = IndexProblem(f"{path} is missing or damaged", FORCE)
         try:
-            if path.stat().st_size > MAX_MANIFEST_BYTES:
-                raise damaged
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(read_bounded(path, MAX_MANIFEST_BYTES).decode("utf-8"))
         except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             raise damaged from None
         if not isinstance(raw, dict):
@@ -175,8 +213,10 @@ class Manifest:
             raise damaged
         return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
 
-    def check(self, folder: Path, model: str) -> None:
-        """Refuse a build of another model, or one with a file missing, truncated or changed since it was written."""
+    def check(self, folder: Path, model: str, *, whole: bool = False) -> None:
+        """Refuse a build of another model, or one with a file missing, truncated or changed since it was written:
+        files up to VERIFY_LIMIT by digest, larger ones by size (their blocks are checked as they are read), or
+        every file by digest when `whole` (a build, which repairs what a reader refused)."""
         if not same_model(self.model, model):
             if missing_folder(model):  # rebuilding with it cannot work: say which model can
                 raise IndexProblem(
@@ -193,7 +233,8 @@ class Manifest:
         for name, expected in self.files.items():
             path = folder / name
             size = path.stat().st_size if path.is_file() else -1
-            if size != expected["size"] or (size <= VERIFY_LIMIT and file_digest(path) != expected["sha256"]):
+            digest = (size <= VERIFY_LIMIT or whole) and size == expected["size"]
+            if size != expected["size"] or (digest and file_digest(path) != expected["sha256"]):
                 raise IndexProblem(f"index file {path} is truncated or damaged", FORCE)
 
 
@@ -207,6 +248,17 @@ def _entry(value: object, timed: bool = False) -> bool:
         and _whole(value.get("size"))
         and isinstance(value.get("sha256"), str)
         and (not timed or _whole(value.get("mtime_ns"), None))
+        and (timed or _blocks(value.get("blocks"), value["size"]))
+    )
+
+
+def _blocks(blocks: object, size: int) -> bool:
+    """Whether a file entry's block digests, if it has them (a build made by an older version has none), are
+    one a block."""
+    return blocks is None or (
+        isinstance(blocks, list)
+        and len(blocks) == -(-size // BLOCK)
+        and all(isinstance(b, str) and len(b) == BLOCK_DIGEST for b in blocks)
     )
 
 

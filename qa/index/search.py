@@ -23,7 +23,7 @@ from qa.config import MODES, Config
 from qa.errors import AliasError, IndexProblem
 from qa.index.encoding import embedded_text
 from qa.index.lexical import Analyzer, LexicalIndex
-from qa.index.manifest import CURRENT, DATES, FORCE, Manifest, corpus_changes, describe_changes
+from qa.index.manifest import CURRENT, DATES, FORCE, RECORDS, Manifest, corpus_changes, describe_changes
 from qa.index.passages import Passage, Passages, merged
 from qa.index.people import Name, People, person_key, with_names
 from qa.index.store import RecordStore, load_segments
@@ -107,7 +107,7 @@ class ArchiveIndex:
         self.manifest = manifest
         self.analyzer = analyzer
         self.config = config
-        self.records = RecordStore(folder, count)
+        self.records = RecordStore(folder, count, manifest.files[RECORDS].get("blocks"))
         self.dates = np.load(folder / DATES, mmap_mode="r")
         self._date_columns = DateColumns(self.dates)
         self.segments = load_segments(folder, manifest)

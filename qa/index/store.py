@@ -14,8 +14,21 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.vectors import SEGMENT_FILE, VectorIndex
+from qa.errors import IndexProblem
 from qa.index.lexical import Postings
-from qa.index.manifest import KEYS, OFFSETS, RECORDS, SEGMENTS, Manifest, df_file, positions_file
+from qa.index.manifest import (
+    BLOCK,
+    DATES,
+    FORCE,
+    KEYS,
+    OFFSETS,
+    RECORDS,
+    SEGMENTS,
+    Manifest,
+    block_digest,
+    df_file,
+    positions_file,
+)
 from qa.records import Record
 
 KEY_SIZE = 16
@@ -24,15 +37,32 @@ BATCH = 16_384  # records parsed by one json.loads when many are read in a row
 
 
 class RecordStore:
-    """Records kept on disk as JSON lines and read by position through a memory map."""
+    """Records kept on disk as JSON lines and read by position through a memory map; given the file's block
+    digests (a large file's manifest entry), each block is checked against its digest when first read."""
 
-    def __init__(self, folder: Path, count: int) -> None:
+    def __init__(self, folder: Path, count: int, blocks: list[str] | None = None) -> None:
         # A plain array over the mapped file: indexing a memmap object costs several times more, a million times.
         self._offsets = np.asarray(np.load(folder / OFFSETS, mmap_mode="r"))
         self.count = count
-        with (folder / RECORDS).open("rb") as f:
+        self._path = folder / RECORDS
+        with self._path.open("rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if count else None
         self._positions: dict[str, int] | None = None
+        self._blocks = blocks
+        self._checked = bytearray(len(blocks)) if blocks else None
+
+    def _bytes(self, start: int, stop: int) -> bytes:
+        """The stored bytes from start to stop, their blocks checked first when the store was given digests."""
+        if self._checked is not None and stop > start:
+            for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+                if not self._checked[block]:
+                    self._check(block)
+        return self._map[start:stop]
+
+    def _check(self, block: int) -> None:
+        if block_digest(self._map[block * BLOCK : (block + 1) * BLOCK]) != self._blocks[block]:
+            raise IndexProblem(f"index file {self._path} is damaged (its block {block} changed)", FORCE)
+        self._checked[block] = 1
 
     @property
     def offsets(self) -> np.ndarray:
@@ -43,11 +73,11 @@ class RecordStore:
 
     def line(self, position: int) -> bytes:
         """A record's JSON line as stored, newline included."""
-        return self._map[int(self._offsets[position]) : int(self._offsets[position + 1])]
+        return self._bytes(int(self._offsets[position]), int(self._offsets[position + 1]))
 
     def lines(self, start: int, stop: int) -> bytes:
         """The stored lines of positions start to stop, as one range of bytes."""
-        return self._map[int(self._offsets[start]) : int(self._offsets[stop])] if stop > start else b""
+        return self._bytes(int(self._offsets[start]), int(self._offsets[stop])) if stop > start else b""
 
     def __getitem__(self, position: int) -> Record:
         return Record.from_dict(json.loads(self.line(position)))
@@ -61,7 +91,7 @@ class RecordStore:
         `json.loads` a line)."""
         if stop <= start:
             return []
-        chunk = self._map[int(self._offsets[start]) : int(self._offsets[stop])]
+        chunk = self._bytes(int(self._offsets[start]), int(self._offsets[stop]))
         # Each stored line is one JSON object and a newline, which JSON text never holds unescaped.
         return [_record(d) for d in json.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")]
 
@@ -155,4 +185,23 @@ def load_segments(folder: Path, manifest: Manifest) -> list[Segment]:
         served += np.bincount(segment.positions[segment.positions >= 0], minlength=manifest.count)
     if not (served == 1).all():
         raise ValueError(f"the segments of {folder} do not serve each record once")
+    return segments
+
+
+def check_build(folder: Path, manifest: Manifest) -> list[Segment]:
+    """The build's segments, after checking that its files agree with its manifest as a reader loads them (record
+    count, vector type and dimension, segment rows), else ValueError: what a reader refuses, a build repairs."""
+    count = manifest.count
+    keys = np.load(folder / KEYS, mmap_mode="r")
+    offsets = np.load(folder / OFFSETS, mmap_mode="r")
+    dates = np.load(folder / DATES, mmap_mode="r")
+    segments = load_segments(folder, manifest)
+    if not (
+        keys.dtype == KEY_DTYPE
+        and keys.shape == (count,)
+        and offsets.shape == (count + 1,)
+        and dates.shape == (count, 2)
+        and all(s.vectors.dim == manifest.dim for s in segments)
+    ):
+        raise ValueError(f"the files of {folder} do not agree with its manifest")
     return segments

@@ -1,5 +1,6 @@
-"""Fuzzing the index's manifest and files: any manifest.json, and any damage to a build, gives a loaded
-index that answers or one `IndexProblem` line saying what to run, never another exception.
+"""Fuzzing the index's manifest and files: any manifest.json, and any damage to a build, gives a loaded index that
+answers or one `IndexProblem` line saying what to run, never another exception; and what is refused, a plain
+`index` repairs.
 
 Runs on copies of the model-free `hashing:64` index (tests/conftest.py); profiles in tests/fuzz_helpers.py.
 """
@@ -18,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.errors import IndexProblem
+from qa.index.build import build_index
 from qa.index.manifest import CURRENT, MANIFEST, Manifest, list_names
 from qa.index.search import ArchiveIndex
 
@@ -116,11 +118,12 @@ def test_a_real_manifest_changed_at_random_loads_or_is_refused(hashing_config, h
     with tempfile.TemporaryDirectory() as tmp:
         config = _copy(hashing_config, tmp)
         (config.index_dir / CURRENT / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-        loaded_and_searched(config, hashing_embedder)
+        if not loaded_and_searched(config, hashing_embedder):
+            repaired_by_a_plain_build(config, hashing_embedder)
 
 
-def loaded_and_searched(config, embedder) -> None:
-    """The index loads and answers a search in every mode, or is refused with one IndexProblem line."""
+def loaded_and_searched(config, embedder) -> bool:
+    """The index loads and answers a search in every mode (True), or is refused with one IndexProblem line."""
     try:
         with hang_guard():
             index = ArchiveIndex.load(config)
@@ -131,6 +134,16 @@ def loaded_and_searched(config, embedder) -> None:
                 [index.records[h.position] for h in hits]
     except IndexProblem as exc:
         refused_in_one_line(exc)
+        return False
+    return True
+
+
+def repaired_by_a_plain_build(config, embedder) -> None:
+    """What loading refused, a plain `index` (no --force) builds again: the index then loads and answers."""
+    with hang_guard():
+        report = build_index(config, embedder=embedder)
+    assert not report.up_to_date
+    assert loaded_and_searched(config, embedder)
 
 
 # ---------------------------------------------------------------------------------------------- damaged files
@@ -159,7 +172,8 @@ def test_a_build_file_damaged_at_random_is_refused(hashing_config, hashing_embed
             path.unlink()
         else:
             path.write_bytes(bytes(raw))
-        loaded_and_searched(config, hashing_embedder)
+        if not loaded_and_searched(config, hashing_embedder):
+            repaired_by_a_plain_build(config, hashing_embedder)
 
 
 # ---------------------------------------------------------------------------------------------- found by the fuzzer

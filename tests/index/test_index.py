@@ -232,8 +232,8 @@ def _rebuild_during_first_check(monkeypatch, config) -> list:
     check = Manifest.check
     swapped: list = []
 
-    def check_then_rebuild(self, folder, model):
-        check(self, folder, model)
+    def check_then_rebuild(self, folder, model, **options):
+        check(self, folder, model, **options)
         if not swapped:
             swapped.append(folder)
             build_index(config, force=True, embedder=HashingEmbedder(config.model))
@@ -253,8 +253,8 @@ def test_a_load_retries_when_a_build_is_swapped_in_mid_load(hashing_copy, monkey
 def test_a_file_vanishing_without_a_new_build_is_one_clear_message(hashing_copy, monkeypatch):
     check = Manifest.check
 
-    def check_then_remove(self, folder, model):
-        check(self, folder, model)
+    def check_then_remove(self, folder, model, **options):
+        check(self, folder, model, **options)
         (folder / OFFSETS).unlink()
 
     monkeypatch.setattr(Manifest, "check", check_then_remove)

@@ -22,10 +22,12 @@ from index_helpers import (
 
 from qa.errors import IndexProblem
 from qa.index import manifest as manifest_module
+from qa.index import store as store_module
 from qa.index.manifest import (
     BUILD_MARKER,
     FORMAT_VERSION,
     MANIFEST,
+    RECORDS,
     SEGMENTS,
     Manifest,
     corpus_changes,
@@ -207,6 +209,64 @@ def test_a_manifest_leaving_out_the_postings_files_is_refused_and_index_rebuilds
     assert_one_line(*run(capfd, *ask), "manifest.json is missing or damaged", FORCE)
     status, out, _ = run(capfd, "index", *where(hashing_copy))
     assert status == 0 and out.startswith("index built: 10 records (10 embedded")  # not "up to date"
+    assert run(capfd, *ask)[0] == 0
+
+
+def _segment_rows(config) -> None:
+    segments = read_manifest(config)["segments"]
+    segments[0]["rows"] += 1
+    edit_manifest(config, segments=segments)
+
+
+def _not_a_file(make):
+    def damage(config) -> None:
+        path = manifest_path(config).resolve()
+        path.unlink()
+        make(path)
+
+    return damage
+
+
+FIELDS_OFF = {
+    "float16 named for float32 vectors": lambda c: edit_manifest(c, vector_dtype="float16"),
+    "one record more": lambda c: edit_manifest(c, count=read_manifest(c)["count"] + 1),
+    "one record fewer": lambda c: edit_manifest(c, count=read_manifest(c)["count"] - 1),
+    "one dimension more": lambda c: edit_manifest(c, dim=read_manifest(c)["dim"] + 1),
+    "a segment row more": _segment_rows,
+    "hnsw named for a flat segment": lambda c: edit_manifest(
+        c, kind="hnsw", segments=[{**s, "kind": "hnsw"} for s in read_manifest(c)["segments"]]
+    ),
+    "the manifest a link to /dev/zero": _not_a_file(lambda path: path.symlink_to("/dev/zero")),
+    "the manifest a FIFO": _not_a_file(os.mkfifo),
+    "the manifest a folder": _not_a_file(lambda path: path.mkdir()),
+}
+
+
+@pytest.mark.parametrize("case", list(FIELDS_OFF))
+def test_what_ask_refuses_in_one_line_a_plain_index_repairs(hashing_copy, capfd, case):
+    FIELDS_OFF[case](hashing_copy)
+    ask = ("ask", "Who met Mao in 1949?", *where(hashing_copy))
+    assert_one_line(*run(capfd, *ask), FORCE)
+    status, out, err = run(capfd, "index", *where(hashing_copy))
+    assert status == 0 and out.startswith("index built: 10 records (10 embedded"), err  # not "up to date"
+    assert run(capfd, *ask)[0] == 0
+
+
+def test_a_large_records_file_is_checked_block_by_block_as_read(hashing_copy, capfd, monkeypatch):
+    monkeypatch.setattr(manifest_module, "VERIFY_LIMIT", 1000)  # the shipped records count as a large file
+    monkeypatch.setattr(manifest_module, "BLOCK", 4096)
+    monkeypatch.setattr(store_module, "BLOCK", 4096)
+    assert run(capfd, "index", "--force", *where(hashing_copy))[0] == 0
+    entry = read_manifest(hashing_copy)["files"][RECORDS]
+    assert len(entry["blocks"]) == -(-entry["size"] // 4096) > 1
+    records = current(hashing_copy) / RECORDS
+    raw = records.read_bytes()
+    at = raw.index(b'"title": "') + len(b'"title": "')  # one character of the first title changed, size the same
+    records.write_bytes(raw[:at] + bytes([raw[at] ^ 0x20]) + raw[at + 1 :])
+    ask = ("ask", "Who met Mao in 1949?", *where(hashing_copy))
+    assert_one_line(*run(capfd, *ask), f"index file {records} is damaged", FORCE)
+    status, out, err = run(capfd, "index", *where(hashing_copy))
+    assert status == 0 and out.startswith("index built: 10 records (10 embedded"), err
     assert run(capfd, *ask)[0] == 0
 
 
