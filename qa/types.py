@@ -160,6 +160,7 @@ class Answer:
     related: list[Source] = field(default_factory=list)
     applied_filter: AppliedFilter | None = None
     abstained: bool = False
+    step: str = "answer"  # the answer's confidence: "answer", "closest" (the closest documents, no lead) or "decline"
     notice: str | None = None
     error: str | None = None
     evidence: float = 0.0
@@ -168,6 +169,8 @@ class Answer:
     ranking: list[tuple[str, float]] = field(default_factory=list)  # the retrieval it was built from: ids, scores
     form: str = "lookup"  # the answer form: one of qa.answer.forms.Form
     lead: str = ""  # the line the answer opens with, made from the cited records' fields
+    closing: str = ""  # the line it may close with: what the cited documents add up to (qa/answer/summary.py)
+    override: str = ""  # the line saying a date or person of the question replaced the filters' for it
     people_filter: AppliedPeople | None = None
     decided_by: str = ""  # what decided to answer or abstain: "names", "words" or "evidence"
     unknown_names: list[str] = field(default_factory=list)  # names of the question the collection never uses
@@ -193,6 +196,7 @@ class Answer:
             "resolved_question": self.resolved_question,
             "answer": self.text,
             "abstained": self.abstained,
+            "step": self.step,
             "error": self.error,
             "notice": self.notice,
             "sentences": [asdict(s) for s in self.sentences],
@@ -202,6 +206,8 @@ class Answer:
             "people_filter": asdict(self.people_filter) if self.people_filter else None,
             "form": self.form,
             "lead": self.lead,
+            "closing": self.closing,
+            "override": self.override,
             "decided_by": self.decided_by,
             "unknown_names": self.unknown_names,
             "kind": self.kind,

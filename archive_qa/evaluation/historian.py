@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from archive_qa.evaluation import metrics
@@ -47,6 +47,23 @@ class HistorianOutcome:
     ranking: list[str]
     declined: bool
     latency_ms: float
+    cited: list[str] = field(default_factory=list)  # the ids the answer cites, in its order
+    step: str = "answer"  # the answer's confidence: answer, closest or decline (qa.types.Answer.step)
+
+    @property
+    def confident_wrong(self) -> bool:
+        """A confident answer whose first cited document is not one expected (any, for a question to decline)."""
+        return self.step == "answer" and bool(self.cited) and self.cited[0] not in self.expected
+
+    @property
+    def right(self) -> bool:
+        """Declined when it should be (or shown only the closest documents, no confident answer); otherwise not
+        declined, every expected record cited and none other leading (a question expecting no record: none cited)."""
+        if self.should_decline:
+            return self.step != "answer"
+        if self.step == "decline" or not set(self.expected) <= set(self.cited):
+            return False
+        return not self.cited or self.cited[0] in self.expected
 
     def to_dict(self) -> dict:
         return {**asdict(self), "latency_ms": round(self.latency_ms, 2)}
@@ -147,7 +164,7 @@ def run_historian(assistant, questions: Sequence[HistorianQuestion], modes: Iter
             answer, ms = timed_ask(assistant, q.question, list(q.history), k=max(assistant.config.k, 3), mode=mode)
             outcomes[mode].append(
                 HistorianOutcome(q.id, q.kind, q.should_decline, expected[q.id][0], run_ranking(answer),
-                                 bool(answer.abstained), ms)
+                                 bool(answer.abstained), ms, [s.record.id for s in answer.sources], answer.step)
             )  # fmt: skip
     missing = sorted({t for _, titles in expected.values() for t in titles})
     return {"outcomes": outcomes, "missing_titles": missing}
@@ -156,7 +173,8 @@ def run_historian(assistant, questions: Sequence[HistorianQuestion], modes: Iter
 def kind_row(members: Sequence[HistorianOutcome]) -> dict:
     """One kind's figures: questions; over those expecting records, the mean capped recall of the expected records
     in the top 3 and top 10 (`in_top3`, `in_top10`) and the share with all of them in the top 10; declines of the
-    questions to decline and of the others."""
+    questions to decline and of the others; the share answered right and the confident wrong answers
+    (`HistorianOutcome.right`, `.confident_wrong`)."""
     judged = [o for o in members if o.expected and not o.should_decline]
     to_decline = [o for o in members if o.should_decline]
     others = [o for o in members if not o.should_decline]
@@ -166,6 +184,8 @@ def kind_row(members: Sequence[HistorianOutcome]) -> dict:
     row["all_in_top10"] = _mean([float(set(o.expected) <= set(o.ranking[:RANK_DEPTH])) for o in judged])
     row["declined"] = f"{sum(o.declined for o in to_decline)}/{len(to_decline)}" if to_decline else None
     row["wrongly_declined"] = f"{sum(o.declined for o in others)}/{len(others)}" if others else None
+    row["right"] = _mean([float(o.right) for o in members])
+    row["confident_wrong"] = sum(o.confident_wrong for o in members)
     return row
 
 
@@ -191,6 +211,10 @@ def score_historian(outcomes: Sequence[HistorianOutcome]) -> dict:
 def _problems(o: HistorianOutcome) -> list[str]:
     """What went wrong with one question: expected records outside the top 3 or top 10, a wrong decision."""
     problems = []
+    if o.confident_wrong:
+        problems.append(f"confident wrong: leads with {o.cited[0]}")
+    elif not o.right and o.step != "decline" and not o.should_decline:
+        problems.append(f"not right ({o.step}): cites {', '.join(o.cited) or 'nothing'}")
     if o.should_decline != o.declined:
         problems.append("answered a question to decline" if o.should_decline else "declined")
     if o.expected and not o.should_decline:

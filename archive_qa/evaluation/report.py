@@ -22,7 +22,7 @@ ANSWER_COLUMNS = (
     "latency_p50_ms",
     "latency_p95_ms",
 )
-HISTORIAN_COLUMNS = ("questions", "with_records", "in_top3", "in_top10", "all_in_top10", "declined")
+HISTORIAN_COLUMNS = ("questions", "in_top3", "in_top10", "declined", "right", "confident_wrong")
 HISTORIAN_COLUMNS += ("wrongly_declined",)
 KIND_COLUMNS = ("questions", "form_accuracy", "document_recall", "document_precision", "period_recall", "name_hit_rate")
 WRITTEN_COLUMNS = ("answers", "written_share", "sentences_kept", "fallbacks", "latency_p50_ms", "latency_p95_ms")

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.compose import RANKING_DEPTH, Composer, Request
+from qa.answer.compose import RANKING_DEPTH, Composer, Request, relead
 from qa.answer.dates import DateRange, find_date_range, strip_dates
-from qa.answer.forms import Form, Reading, capitalised_names, read_question, swap_topic
+from qa.answer.forms import Form, Reading, capitalised_names, excluded_date, read_question, swap_topic
+from qa.answer.leads import CLOSEST_LEAD
 from qa.config import MAX_K, MODES, Config
 from qa.errors import QuestionError
 from qa.index.lexical import Analyzer
@@ -25,6 +26,9 @@ from qa.types import Answer, AppliedFilter, AppliedPeople, Filters, Source
 
 MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SPEECH = re.compile(r"\b(?:tell|tells|told|say|says|said|discuss|discussed|discusses|talk|talked|spoke|speak)\b", re.I)
+# Forms answered from the ranking (not from every document of a period or person): nothing ranked, nothing to say.
+ANSWERED_FROM_RANKING = frozenset({Form.LOOKUP, Form.CHANGE, Form.YESNO, Form.COMPARISON})
 THRESHOLDS_FILE = Path(__file__).parent.parent / "data" / "abstention.json"
 STANDS_FOR_FILE = Path(__file__).parent.parent / "data" / "stands_for.tsv"
 _FOLLOW_UP = re.compile(
@@ -143,12 +147,13 @@ class Assistant:
         if not error:
             question = _SURROGATE.sub("\ufffd", question)  # a lone surrogate (broken input) cannot be encoded
         if error:
-            return Answer(question, question, error=error, abstained=True, mode=mode)
+            return Answer(question, question, error=error, abstained=True, step="decline", mode=mode)
         # The history may hold broken text too (an API caller's): the question read with it is cleaned as well.
         resolved = _SURROGATE.sub(
             "\ufffd", resolve_follow_up(question, history, self.index.analyzer, self.index.people)
         )
-        reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters or Filters())
+        filters = filters or Filters()
+        reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters)
         timings: dict[str, float] = {}
         t = time.perf_counter()
         query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
@@ -161,14 +166,22 @@ class Assistant:
         t = time.perf_counter()
         answer = Answer(question, resolved, evidence=evidence, mode=mode, form=reading.form)
         answer.applied_filter, answer.people_filter, answer.notice = applied, people_applied, notice
+        answer.override = _override(filters, applied, people_applied)
         answer.unknown_names = self.unknown_names(resolved)
-        answer.decided_by, answerable = self._decide(reading, answer.unknown_names, evidence, mode)
-        if not answerable or (not ranking and reading.form in (Form.LOOKUP, Form.CHANGE)):
-            _abstain(answer, [self.index.records[h.position] for h in ranking[:k]], ranking[:k])
+        answer.decided_by, step = self._decide(reading, answer.unknown_names, evidence, mode)
+        closest = [self.index.records[h.position] for h in ranking[:k]], ranking[:k]
+        if step == "decline" or (not ranking and reading.form in ANSWERED_FROM_RANKING):
+            _abstain(answer, *closest)
+        elif applied and applied.source == "question" and self._no_dated_record(applied, reading):
+            _abstain(answer, *closest)
+            answer.text = f"The collection has no document {applied.span}. The closest documents are listed below."
         else:
             strength = partial(_strength, mode=mode)
-            request = Request(reading, query, ranking, k, mode, date_filter, people_mask, strength)
+            request = Request(reading, query, ranking, k, mode, date_filter, people_mask, strength,
+                              partial(self._search_part, mode=mode, mask=people_mask), _excluded(resolved))  # fmt: skip
             self._compose(answer, request)
+            if not answer.abstained:
+                self._settle(answer, reading, step)
         answer.ranking = [(h.id, h.score) for h in ranking]
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -181,24 +194,29 @@ class Assistant:
         """The question's reading (qa/answer/forms.py), its date filter and its people filter, each with its note."""
         reading = read_question(resolved, self.index.analyzer, self.index.people)
         date_filter, applied = _date_filter(resolved, filters, listing=reading.form.lists)
-        people_mask, people_applied = self._people_filter(reading, filters)
+        people_mask, people_applied = self._people_filter(reading, filters, resolved)
         if people_applied and not reading.topic and reading.form == Form.LOOKUP:
             reading = replace(reading, form=Form.LIST)  # people chosen in the filters, nothing else asked: their list
         return reading, date_filter, applied, people_mask, people_applied
 
-    def _people_filter(self, reading: Reading, filters: Filters) -> tuple[np.ndarray | None, AppliedPeople | None]:
-        """The user's people filters, else the people a question names in roles; as a record mask and a note."""
-        if filters.from_person or filters.to_person or filters.person:
+    def _people_filter(
+        self, reading: Reading, filters: Filters, question: str
+    ) -> tuple[np.ndarray | None, AppliedPeople | None]:
+        """The people a question names in roles, else the user's people filters (the question's win for that
+        question); as a record mask and a note. A question that has someone tell, say or discuss reads the
+        people of a conversation record (its participants) in either role."""
+        speech = ("participants",) if _SPEECH.search(question) else ()
+        if filters.infer_people and reading.has_people:
+            authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
+        elif filters.from_person or filters.to_person or filters.person:
             authors = self._person_keys("from_person", filters.from_person)
             recipients = self._person_keys("to_person", filters.to_person)
             anyone = self._person_keys("person", filters.person)
-            source = "filters"
-        elif filters.infer_people and reading.has_people:
-            authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
+            source, speech = "filters", ()
         else:
             return None, None
         mask = np.ones(self.index.count, dtype=bool)
-        for keys, roles in ((authors, ("authors",)), (recipients, ("recipients",)), (anyone, None)):
+        for keys, roles in ((authors, ("authors", *speech)), (recipients, ("recipients", *speech)), (anyone, None)):
             if keys:
                 mask &= self.index.with_people(keys, roles)
         span = _describe_people(self.index, authors, recipients, anyone)
@@ -309,16 +327,67 @@ class Assistant:
                     forms[tokens[0]] = near
         return forms
 
-    def _decide(self, reading: Reading, unknown: list[str], evidence: float, mode: str) -> tuple[str, bool]:
-        """Answer or abstain, and why: a name the collection never uses declines ("names"); a question whose
-        words the collection all uses, or that asks for documents by date or person alone, is answered ("words");
-        any other is answered when its evidence reaches the mode's threshold ("evidence")."""
+    def _decide(self, reading: Reading, unknown: list[str], evidence: float, mode: str) -> tuple[str, str]:
+        """Why, and the answer's step (`answer`, `closest` or `decline`).
+
+        A question whose words the collection all uses, or that asks for documents by date or person alone, is
+        answered ("words"). Below the mode's evidence threshold it is declined ("evidence"; "names" when it names
+        something the collection never uses). At or above it, the closest documents are shown without a
+        confident lead: for a name the collection never uses, saying so ("names"); for words it never uses
+        ("evidence").
+        """
+        reached = evidence >= self.thresholds[mode]
         if unknown:
-            return "names", False
+            return "names", "closest" if reached else "decline"
         topic = reading.topic
         if (topic and all(self._known(t) for t in topic)) or (not topic and reading.form != Form.LOOKUP):
-            return "words", True
-        return "evidence", evidence >= self.thresholds[mode]
+            return "words", "answer"
+        return "evidence", "closest" if reached else "decline"
+
+    def _no_dated_record(self, applied: AppliedFilter, reading: Reading) -> bool:
+        """Whether a date read from a question that asks about something holds no dated record at all."""
+        if reading.form not in ANSWERED_FROM_RANKING:
+            return False
+        return not self.index.within(DateFilter(applied.start, applied.end, keep_undated=False)).any()
+
+    def _search_part(self, text: str, *, mode: str, mask: np.ndarray | None) -> list[Hit]:
+        """The best records for a part of the question searched alone, within its own date (if it names one)."""
+        found = find_date_range(text)
+        dates = DateFilter(found.start, found.end, keep_undated=False) if found else None
+        query = self.index.query(text, self.embedder if mode != "bm25" else None, mode)
+        return self.index.search(query, RANKING_DEPTH, mode, dates, mask) or self.index.search(
+            query, 3, mode, None, mask
+        )
+
+    def _settle(self, answer: Answer, reading: Reading, step: str) -> None:
+        """The answer's step and its opening: the closest documents without a confident lead (saying which names
+        the collection never uses); a yes/no answered "Yes:" only when a cited sentence holds every word asked
+        about, else the closest documents; "No document in the collection mentions X." when a yes/no asks only
+        about words the collection never uses."""
+        if reading.form == Form.YESNO and step == "answer" and not self._stated(answer, reading):
+            step = "closest"
+        answer.step = step
+        if step == "closest":
+            missing = answer.unknown_names
+            if missing:
+                relead(
+                    answer,
+                    f"The collection never mentions {_joined(missing)}; {CLOSEST_LEAD[0].lower()}{CLOSEST_LEAD[1:]}",
+                )
+            else:
+                relead(answer, CLOSEST_LEAD)
+            answer.abstained = bool(missing)
+        elif reading.form == Form.YESNO:
+            relead(answer, "Yes:")
+
+    def _stated(self, answer: Answer, reading: Reading) -> bool:
+        """Whether one cited document's quoted sentences (with its title) hold every topic word of the question."""
+        wanted = set(reading.topic)
+        for source in answer.sources[:1]:
+            words = set(self.index.tokens(" ".join((source.record.title, *source.quoted))))
+            if wanted and wanted <= words:
+                return True
+        return False
 
     # ------------------------------------------------------------------------------------------ composition
 
@@ -331,6 +400,31 @@ class Assistant:
             asked = [f.span for f in (answer.applied_filter, answer.people_filter) if f]
             if asked:
                 answer.text = f"The collection has no document {', '.join(asked)} that answers this question."
+
+
+def _joined(names: Sequence[str]) -> str:
+    """ "Nanjing", "Nanjing and Korea", "Nanjing, Korea and Vietnam"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _excluded(question: str) -> DateFilter | None:
+    """The date range a question leaves out ("everything that isn't from 1949"), as a filter, or None."""
+    if not excluded_date(question):
+        return None
+    found = find_date_range(question)
+    return DateFilter(found.start, found.end, keep_undated=False)
+
+
+def _override(filters: Filters, applied: AppliedFilter | None, people: AppliedPeople | None) -> str:
+    """The line saying the question's date or people replaced the filters' for this question ("" when not)."""
+    parts = []
+    if applied and applied.source == "question" and (filters.date_from or filters.date_to):
+        parts.append(f"date ({applied.span})")
+    if people and people.source == "question" and (filters.from_person or filters.to_person or filters.person):
+        parts.append(f"people ({people.span})")
+    if not parts:
+        return ""
+    return f"The question's {' and '.join(parts)} replace the filters' for this question."
 
 
 def _describe_people(index: ArchiveIndex, authors, recipients, anyone) -> str:
@@ -347,7 +441,7 @@ def _describe_people(index: ArchiveIndex, authors, recipients, anyone) -> str:
 
 def _abstain(answer: Answer, records, hits: list[Hit]) -> None:
     """Say the collection does not seem to cover the question, and list the closest documents."""
-    answer.abstained = True
+    answer.abstained, answer.step = True, "decline"
     answer.text = "The collection does not seem to cover this question. The closest documents are listed below."
     answer.sentences, answer.sources, answer.lead = [], [], ""
     answer.related = [
@@ -366,15 +460,17 @@ def _check_question(question: str) -> str | None:
 def _date_filter(
     question: str, filters: Filters, *, listing: bool = False
 ) -> tuple[DateFilter | None, AppliedFilter | None]:
-    """The user's explicit date range, else one read from the question (which keeps undated records, except for
-    a question that asks for the documents of a period: a list, a period, a change over time)."""
-    if filters.date_from or filters.date_to:
+    """The date range read from the question (which keeps undated records, except for a question that asks for the
+    documents of a period: a list, a period, a change over time), else the user's explicit one: the question's
+    date wins for that question. A date the question leaves out ("not from 1949") is no range of it."""
+    found = find_date_range(question) if filters.infer_dates and not excluded_date(question) else None
+    if found:
+        rng, source, keep = found, "question", not listing
+    elif filters.date_from or filters.date_to:
         start = date_bounds(filters.date_from)
         end = date_bounds(filters.date_to)
         rng = DateRange(start[0] if start else None, end[1] if end else None)
         source, keep = "filters", filters.include_undated
-    elif filters.infer_dates and (found := find_date_range(question)):
-        rng, source, keep = found, "question", not listing
     else:
         return None, None
     span = rng.describe()

@@ -14,13 +14,14 @@ Each opens with a lead line made from the cited records' fields (qa/answer/leads
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa.answer.forms import Form, Reading
-from qa.answer.leads import alias_lead, documents_lead, named_lead, period_name, roles_lead
+from qa.answer.forms import Form, Reading, comparison_sides
+from qa.answer.leads import alias_lead, documents_lead, named_lead, overview_lines, period_name, roles_lead
 from qa.answer.sentences import Candidate, choose, context_for, render, trim
+from qa.answer.summary import add_summary_line, change_line, compared_line
 from qa.config import AnswerWeights
 from qa.corpus.credits import is_attendance, is_credit
 from qa.index.passages import paragraphs_of
@@ -38,6 +39,10 @@ CHANGE_DEPTH = 100  # change over time: records looked at within the range (so t
 SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
 PASSAGE_ORDER = 1_000_000  # a passage's place among its record's candidates: after every summary sentence
 RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger) for evaluation
+UNDATED_SHOWN = 3  # undated documents an undated answer describes at most
+CLOSEST_DATED = 2  # dated documents it names as closest in content
+CLOSEST_DATED_HEADING = "Dated documents closest to it in content (evidence of its time, not its date):"
+SUMMARY_WORDS = 3  # words a summary line names for what recurs, what is new, what is shared or apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,8 @@ class Request:
     date_filter: DateFilter | None
     mask: np.ndarray | None
     strength: Callable[[Hit], float]
+    search_part: Callable[[str], list[Hit]] = lambda text: []  # noqa: E731 - a part of the question searched alone
+    excluded: DateFilter | None = None  # a date range the question leaves out ("everything that isn't from 1949")
 
 
 @dataclass(slots=True)
@@ -79,6 +86,10 @@ class Composer:
             Form.PERIOD: self.listed,
             Form.CHANGE: self.changed,
             Form.WHO: self.who,
+            Form.YESNO: self.looked_up,
+            Form.OVERVIEW: self.overview,
+            Form.COMPARISON: self.compared,
+            Form.UNDATED: self.undated,
         }
 
     def compose(self, answer: Answer, request: Request) -> None:
@@ -188,6 +199,61 @@ class Composer:
         kept = [r for r in ranked[:limit] if r[0] >= 0.5 * best]
         return [r[2] for r in sorted(kept, key=lambda r: r[1])]
 
+    def overview(self, answer: Answer, request: Request) -> None:
+        """Overview: the documents in scope counted by year, kind and correspondent, then each quoted by its first
+        sentence (its main subject), in date order."""
+        allowed = self.index.within(request.date_filter, request.mask)
+        if request.excluded is not None:
+            left_out = self.index.within(request.excluded)
+            allowed = ~left_out if allowed is None else allowed & ~left_out
+        positions = np.flatnonzero(allowed) if allowed is not None else np.arange(self.index.count)
+        ordered = date_order(self.index, positions)[:LIST_LIMIT]
+        records = [self.index.records[p] for p in ordered]
+        if records:
+            lead = "\n\n".join([documents_lead(records, self.index), *overview_lines(records, self.index)])
+            finish(answer, [Cited(r, self.key_sentences(r, [])) for r in records], [], lead)
+
+    def compared(self, answer: Answer, request: Request) -> None:
+        """Comparison: each side's best document (each side searched alone), then what they share and where they
+        differ in their own words; a question without two sides is looked up."""
+        sides = comparison_sides(request.query.text)
+        chosen: list[Hit] = []
+        for side in sides or ():
+            hits = [h for h in request.search_part(side) if h.position not in {c.position for c in chosen}]
+            if hits:
+                chosen.append(hits[0])
+        if len(chosen) < 2:
+            self.looked_up(answer, request)
+            return
+        tokens = request.reading.topic or request.query.tokens
+        cited = [Cited(self.index.records[h.position], self.key_sentences(self.index.records[h.position], tokens),
+                       h.score, h.similarity) for h in chosen]  # fmt: skip
+        shown = {h.position for h in chosen}
+        related = [(self.index.records[h.position], h) for h in request.ranking[: request.k] if h.position not in shown]
+        finish(answer, cited, related, documents_lead([c.record for c in cited], self.index))
+        add_summary_line(answer, compared_line(cited, self.index))
+
+    def undated(self, answer: Answer, request: Request) -> None:
+        """Undated: what the undated documents in scope are about, then the dated documents closest to each in
+        content (evidence of when it may be from, never a date)."""
+        allowed = self.index.within(request.date_filter, request.mask)
+        undated = self.index.undated() if allowed is None else allowed & self.index.undated()
+        ranked = [h.position for h in request.ranking if undated[h.position]]
+        positions = ranked or [int(p) for p in np.flatnonzero(undated)]
+        if not positions:
+            self.looked_up(answer, request)
+            return
+        dated = ~self.index.undated()
+        tokens = request.reading.topic
+        cited = [Cited(self.index.records[p], self.key_sentences(self.index.records[p], tokens, SINGLE_SENTENCES))
+                 for p in positions[:UNDATED_SHOWN]]  # fmt: skip
+        near = self.index.closest_in_content(positions[0], CLOSEST_DATED, dated)
+        for n, p in enumerate(near):
+            record = self.index.records[p]
+            heading = CLOSEST_DATED_HEADING if n == 0 else ""
+            cited.append(Cited(record, self.key_sentences(record, []), heading=heading))
+        finish(answer, cited, [], documents_lead([c.record for c in cited[: len(cited) - len(near)]], self.index))
+
     # ------------------------------------------------------------------------------------------ composing
 
     def lookup(self, answer: Answer, hits: list[Hit], held: list[Hit], tokens: list[str], strength) -> None:
@@ -251,6 +317,7 @@ class Composer:
         taken = {h.position for h in chosen}
         related = [(self.index.records[h.position], h) for h in shown if h.position not in taken]
         finish(answer, cited, related, documents_lead([c.record for c in cited], self.index, by=unit))
+        add_summary_line(answer, change_line(cited, self.index, unit))
 
     def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float) -> list[Hit]:
         """Each period's record whose best sentence (with its retrieval) scores best, periods in order."""
@@ -357,7 +424,7 @@ def finish(answer: Answer, cited: list[Cited], related: list[tuple[Record, Hit]]
                                             c.paragraphs.get(i, 0)))
     answer.lead = lead
     answer.sentences = sentences
-    answer.text = render(sentences)
+    answer.text = render(sentences, closing=answer.closing)
     answer.sources = [
         Source(n, c.record, c.score, c.similarity, True,
                tuple(t for i, t in enumerate(c.sentences) if i not in c.paragraphs),
@@ -367,3 +434,14 @@ def finish(answer: Answer, cited: list[Cited], related: list[tuple[Record, Hit]]
     answer.related = [
         Source(len(cited) + j, r, h.score, h.similarity, False) for j, (r, h) in enumerate(related, start=1)
     ]
+
+
+def relead(answer: Answer, lead: str) -> None:
+    """Replace the answer's lead line (the first paragraph of its first sentence's heading) and render it again."""
+    if not answer.sentences:
+        return
+    first = answer.sentences[0]
+    rest = first.heading.split("\n\n")[1:] if answer.lead and first.heading.startswith(answer.lead) else []
+    answer.sentences[0] = replace(first, heading="\n\n".join([lead, *rest]))
+    answer.lead = lead
+    answer.text = render(answer.sentences, closing=answer.closing)

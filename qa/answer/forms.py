@@ -58,11 +58,15 @@ class Form(StrEnum):
     PERIOD = "period"
     CHANGE = "change"
     WHO = "who"
+    YESNO = "yesno"
+    OVERVIEW = "overview"
+    COMPARISON = "comparison"
+    UNDATED = "undated"
 
     @property
     def lists(self) -> bool:
         """Whether the form lists the documents of a period or person (a question's date then drops undated ones)."""
-        return self in (Form.LIST, Form.PERIOD, Form.WHO, Form.CHANGE)
+        return self in (Form.LIST, Form.PERIOD, Form.WHO, Form.CHANGE, Form.OVERVIEW)
 
 
 MAX_NAME_WORDS = 6  # a question names a person in at most this many words
@@ -91,6 +95,20 @@ _LIST = re.compile(
     r"|\bundated\b",
     re.I,
 )
+_YESNO = re.compile(r"^\s*(?:did|does|do|was|were|is|are|has|have|had|could|can|would|will)\b(?!\s+there\b)", re.I)
+_OVERVIEW = re.compile(
+    r"\b(?:summ?ari[sz]e?\w*|summ?ary|overview|rundown|run-down|outline)\b"
+    r"|\bwhat(?:'s|’s|\s+is)\s+(?:this|the)\s+(?:collection|archive)\s+about\b"
+    r"|\bwhat\s+(?:does|do)\s+(?:this|the)\s+(?:collection|archive)\s+(?:hold|contain|cover|have)\b",
+    re.I,
+)
+_COMPARISON = re.compile(r"^\s*compare\b|\bcompar(?:e|es|ed)\s+(?:with|to|against)\b|\bversus\b|\bvs\.?\s", re.I)
+_SIDES = re.compile(r"\s+(?:compared?\s+(?:with|to|against)|with|and|versus|vs\.?|to)\s+", re.I)
+_NOT_FROM = re.compile(
+    r"\b(?:isn'?t|is\s+not|aren'?t|are\s+not|not|except|other\s+than|outside|besides|apart\s+from)"
+    r"\s+(?:(?:from|in|of|dated)\s+)?$",
+    re.I,
+)
 CHANGE_WORDS = "change changed changes evolve evolved evolution develop developed development shift shifted turn turned"
 _UNDATED = re.compile(r"\bundated\b|\bwithout\s+(?:a\s+)?dates?\b|\bno\s+dates?\b", re.I)
 # Words that only ask for documents or events: no topic of their own.
@@ -102,7 +120,8 @@ occur occurred take took taken place going went event events anything everything
 date dates write wrote written writes writing send sent sends receive received receives got get message messages
 tell told say said report reports reported many please know exist exists available held hold holds kept
 addressed carry carries bring brings brought raise raises raised touch touches touched include includes contain
-contains cite cites feature features involve involves
+contains cite cites feature features involve involves come comes came appear appears appeared anywhere ever
+himself herself themselves own
 """.split()
 _AUTHOR_AFTER = frozenset(
     """write wrote written writes writing send sent sends report reported reports tell told tells say said says
@@ -152,6 +171,7 @@ def read_question(question: str, analyzer: Analyzer, people: People) -> Reading:
     text = strip_dates(question)
     authors, recipients, used, others = roles(text, analyzer, people)
     form = Form.WHO if who else Form.CHANGE if _CHANGE.search(question) else None
+    form = form or _asked_form(question, undated)
     if not form and (_LIST.search(question) or undated):
         form = Form.LIST
     required, relation, written = _asked_kind(text, analyzer, people) if form == Form.LIST else ((), "", ())
@@ -166,6 +186,43 @@ def read_question(question: str, analyzer: Analyzer, people: People) -> Reading:
         form = Form.PERIOD if dated and not topic else Form.LIST if listed else Form.LOOKUP
     names = tuple(people.named(key) for key in others)
     return Reading(form, topic, authors, recipients, who, undated, required, names)
+
+
+def _asked_form(question: str, undated: bool) -> Form | None:
+    """The forms read from a question's wording alone: overview, comparison, undated, yes/no (None: none of them)."""
+    if _OVERVIEW.search(question):
+        return Form.OVERVIEW
+    if _COMPARISON.search(question):
+        return Form.COMPARISON
+    if undated and not _LIST.search(question.replace("undated", "")):
+        return Form.UNDATED
+    if _YESNO.search(question):
+        return Form.YESNO
+    return None
+
+
+def comparison_sides(question: str) -> tuple[str, str] | None:
+    """The two things a comparison question puts side by side ("compare A with B", "how do A compare with B"),
+    split at the first joining word after the comparing one; None when there are not two."""
+    m = _COMPARISON.search(question)
+    rest = question[m.end() :] if m and m.group(0).strip().lower() == "compare" else question
+    if m and m.group(0).strip().lower() != "compare":
+        before, after = question[: m.start()], question[m.end() :]
+        return (before, after) if before.strip() and after.strip() else None
+    parts = _SIDES.split(rest.strip(" ?.!"), maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 and all(p.strip() for p in parts) else None
+
+
+def excluded_date(question: str) -> bool:
+    """Whether the question's date is one it leaves out ("everything that isn't from 1949")."""
+    found = find_date_range(question)
+    if found is None:
+        return False
+    at = question.find(found.phrase)
+    before = question[max(0, at - 40) : at] + (
+        found.phrase.split()[0] + " " if found.phrase.startswith("from ") else ""
+    )
+    return bool(at > 0 and _NOT_FROM.search(before))
 
 
 def _asked_kind(text: str, analyzer: Analyzer, people: People):

@@ -13,17 +13,21 @@ cited record, a name read from a cited record's title, or a name of the alias ta
 from __future__ import annotations
 
 import calendar
+import re
+from collections import Counter
 from collections.abc import Sequence
 
 from qa.index.people import ROLE_NAMES, ROLES, title_correspondents
 from qa.index.search import ArchiveIndex
 from qa.records import Record
 
+_KIND = re.compile(r"^(.+?)(?=\s+(?:of|from|between|on|to|No\.?|by|with|about|in|for)\b|,|$)")
+CLOSEST_LEAD = "No document says this directly; the closest are:"
 _NUMBERS = "one two three four five six seven eight nine ten eleven twelve".split()
 CONNECTIVES = frozenset(
     """document documents from to and by written all both sent is another name for named in of author authors
     recipient recipients intermediary intermediaries participant participants undated dated by year month them
-    more""".split()
+    more kind correspondents yes no says this directly the closest are collection never mentions""".split()
     + _NUMBERS
 )
 
@@ -121,3 +125,33 @@ def roles_lead(name: str, key: str, records: Sequence[Record], index: ArchiveInd
 def named_lead(name: str, n: int) -> str:
     """ "Wang Ming is named in two documents:"."""
     return f"{name} is named in {count(n, capital=False)}:"
+
+
+def overview_lines(records: Sequence[Record], index: ArchiveIndex) -> list[str]:
+    """An overview's counts: by year, by kind (a title's opening words) and by correspondent (titles)."""
+    years = Counter(r.date[:4] if r.date else "" for r in records)
+    by_year = ", ".join(f"{number(n)} {f'from {y}' if y else 'undated'}" for y, n in sorted(years.items(), key=_last))
+    kinds = Counter(title_kind(r.title) for r in records if r.title)
+    people: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for record in records:
+        for name in dict.fromkeys(title_correspondents(record.title).everyone):
+            key = index.person_key(name)
+            names.setdefault(key, name)
+            people[key] += 1
+    lines = [f"By year: {by_year}."]
+    if kinds:
+        lines.append("By kind: " + ", ".join(f"{k} {number(n)}" for k, n in kinds.most_common()) + ".")
+    if people:
+        lines.append("Correspondents: " + ", ".join(f"{names[k]} {number(n)}" for k, n in people.most_common()) + ".")
+    return lines
+
+
+def _last(item: tuple[str, int]) -> tuple[bool, str]:
+    return (not item[0], item[0])
+
+
+def title_kind(title: str) -> str:
+    """The kind of document a title opens with ("Ciphered Telegram", "Memorandum", "Cable")."""
+    m = _KIND.match(" ".join(title.split()))
+    return " ".join(m.group(1).split()[:4]) if m else title

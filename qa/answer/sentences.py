@@ -17,6 +17,7 @@ MAX_WORDS = 60
 TRIM_TO_WORDS = 45
 
 _CLAUSE = re.compile(r"[,;:]\s+")
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def trim(sentence: str) -> str:
@@ -92,9 +93,11 @@ def render(
     sentences: list[AnswerSentence],
     escape: Callable[[str], str] = str,
     marker: Callable[[int], str] = "[{}]".format,
+    closing: str = "",
 ) -> str:
     """One paragraph per run of sentences from the same document, each sentence followed by its marker; a
-    sentence's heading (the lead line, a period) is a paragraph of its own before it."""
+    sentence's heading (the lead line, a period) is a paragraph of its own before it; the closing line (its
+    markers written "[n]") last."""
     paragraphs: list[str] = []
     previous = None
     for s in sentences:
@@ -107,4 +110,7 @@ def render(
         else:
             paragraphs.append(" ".join(p for p in (escape(s.context), escape(s.text), mark) if p))
         previous = s.n
+    if closing:
+        pieces = _MARKER.split(closing)
+        paragraphs.append("".join(escape(p) if i % 2 == 0 else marker(int(p)) for i, p in enumerate(pieces)))
     return "\n\n".join(paragraphs)

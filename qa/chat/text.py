@@ -106,7 +106,7 @@ def answer_markdown(answer: Answer, *, light: bool = False) -> str:
         return written_markdown(answer.written, escape, marker)
     if not answer.sentences:
         return escape(answer.text)
-    return render(answer.sentences, escape, marker)
+    return render(answer.sentences, escape, marker, answer.closing)
 
 
 def written_markdown(written: Written, escape: Callable[[str], str], marker: Callable[[int], str]) -> str:

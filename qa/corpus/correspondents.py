@@ -46,6 +46,7 @@ _LIST_STOP = re.compile(rf"\s*,\s*(?:undated\b|no\.|\d|[A-Z][a-z]+\.?\s+\d)|\s*\
 _LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _VIA = re.compile(r"\s*\[via\s+([^\]]+)\]\s*$|\s+via\s+(.+)$", re.I)
 _CODE_NAME = re.compile(r"^(.+?)\s*\[([^\]]+)\]$")
+_NOT_A_NAME = re.compile(rf"(?:(?:a|an|the)\s+)?(?:{_MEETING[2:]}|{KINDS})", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +167,10 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def _is_name(name: str) -> bool:
-    """Not an article alone, a number, "undated" or "No. …"."""
+    """Not an article alone, a number, "undated", "No. …", nor a kind of document or meeting ("a Conversation")."""
     low = name.lower()
+    if _NOT_A_NAME.fullmatch(low):
+        return False
     return low not in ("the", "a", "an") and not name[0].isdigit() and not low.startswith(("undated", "no."))
 
 

@@ -387,6 +387,12 @@ class ArchiveIndex:
         """The roles a person has in a record's title (authors, recipients, ...; empty when it only names them)."""
         return self.people.roles_in(record, key)
 
+    def closest_in_content(self, position: int, k: int, allowed: np.ndarray | None = None) -> list[int]:
+        """The k records (within `allowed`, the record itself apart) whose vectors are closest to this record's."""
+        vector = np.asarray(self.vectors[position], dtype=np.float32).reshape(-1)
+        found = self.vector_index.search(vector, k + 1, allowed)[0]
+        return [int(p) for p in found if int(p) != position][:k]
+
     def first_days(self, positions: np.ndarray) -> np.ndarray:
         """The records' first days (YYYYMMDD; 0 for an undated record)."""
         return np.asarray(self.dates[positions, 0], dtype=np.int64)
