@@ -178,6 +178,8 @@ def read_question(question: str, analyzer: Analyzer, people: People) -> Reading:
     topic = _topic(text, analyzer, used | set(who.lower().split()) | {relation})
     if required:  # the kind as the records write it: "cables" is the alias table's "telegram"
         topic = [r for t in topic for r in (required if t in written else (t,))]
+    if form == Form.OVERVIEW:
+        topic = []  # an overview asks for everything in its scope: its other words only say how to tell it
     if form == Form.CHANGE:
         topic = [t for t in topic if t not in set(analyzer.tokens(CHANGE_WORDS))]
     if not form:
@@ -207,10 +209,10 @@ def comparison_sides(question: str) -> tuple[str, str] | None:
     m = _COMPARISON.search(question)
     rest = question[m.end() :] if m and m.group(0).strip().lower() == "compare" else question
     if m and m.group(0).strip().lower() != "compare":
-        before, after = question[: m.start()], question[m.end() :]
-        return (before, after) if before.strip() and after.strip() else None
-    parts = _SIDES.split(rest.strip(" ?.!"), maxsplit=1)
-    return (parts[0], parts[1]) if len(parts) == 2 and all(p.strip() for p in parts) else None
+        before, after = question[: m.start()].strip(" ?.!"), question[m.end() :].strip(" ?.!")
+        return (before, after) if before and after else None
+    parts = [p.strip(" ?.!") for p in _SIDES.split(rest.strip(" ?.!"), maxsplit=1)]
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
 def excluded_date(question: str) -> bool:

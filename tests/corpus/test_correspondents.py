@@ -78,6 +78,8 @@ def test_titles_name_their_correspondents(title, authors, recipients, intermedia
         "CC CPSU Information on Chinese Foreign Policy Issues",
         "Note on the Soviet Loan, undated [1949]",
         "List of Chinese Students Expelled from Moscow University",
+        "Record of a Conversation on Railway Supplies in the Northeast",
+        "Report of the Meeting on the Railway",
         "",
     ],
 )
