@@ -116,7 +116,7 @@ def closing_words(closing: str, sources: dict) -> list[tuple[int, str]]:
     """(citation number, word) for every word of a closing line's clause not in the clause's first cited record."""
     found = []
     for clause in filter(str.strip, closing.split(";")):
-        numbers = [int(n) for n in _MARKER.findall(clause)]
+        numbers = [int(m.group(1)) for m in _MARKER.finditer(clause)]
         assert numbers, f"a closing clause cites nothing: {clause!r}"
         assert all(n in sources for n in numbers), f"a closing clause cites an unlisted source: {clause!r}"
         allowed = vocabulary(sources[numbers[0]]) | SUMMARY_CONNECTIVES
