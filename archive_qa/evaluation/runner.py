@@ -130,8 +130,8 @@ def _written(answer) -> dict | None:
     if w is None:
         return None
     kept = len(w.sentences) if w.shown else 0
-    return {"kind": answer.kind, "proposed": w.proposed, "kept": kept, "fallback": w.fallback,
-            "latency_ms": round(w.latency_ms, 2)}
+    return {"kind": answer.kind, "sent": not (answer.abstained or answer.error), "proposed": w.proposed, "kept": kept,
+            "fallback": w.fallback, "latency_ms": round(w.latency_ms, 2)}
 
 
 class Writing:
@@ -146,10 +146,10 @@ class Writing:
 
 
 def written_scores(outcomes: Sequence[Outcome]) -> dict:
-    """Per answer form and in all: the answers asked to be written, the share shown written, the share of the
-    model's sentences kept, the answers that fell back to quotations (and why, most common first), the writing's
-    latency."""
-    asked = [o for o in outcomes if o.written is not None]
+    """Per answer form and in all, over the answers sent to the model (an abstention is not): how many, the share
+    shown written, the share of the model's sentences kept, the answers that fell back to quotations (and why, most
+    common first), the writing's latency."""
+    asked = [o for o in outcomes if o.written is not None and o.written["sent"]]
 
     def row(members: Sequence[Outcome]) -> dict:
         proposed = sum(o.written["proposed"] for o in members)

@@ -334,13 +334,17 @@ def _read_reply(pieces: Iterator[str], checked: Callable[[WrittenSentence], None
 
 
 def _as_written(answer: Answer) -> Answer:
-    """The answer showing its written sentences: its text, and each source quoting the summary sentences that hold
-    the written quotes (the cards highlight them). The quoted sentences stay in `answer.sentences`."""
+    """The answer showing its written sentences: its text; as sources, those the sentences cite, each quoting the
+    summary sentences that hold the written quotes (the cards highlight them); the others, numbers kept, first among
+    the related. The quoted sentences stay in `answer.sentences`."""
     written = answer.written
     text = render(written.sentences)
     if written.removed:
         text += "\n\n" + removed_line(len(written.removed))
-    return replace(answer, text=text, sources=[_quoting(s, written.sentences) for s in answer.sources])
+    cited = {n for s in written.sentences for n in s.cited}
+    sources = [_quoting(s, written.sentences) for s in answer.sources if s.n in cited]
+    others = [replace(s, cited=False, quoted=()) for s in answer.sources if s.n not in cited]
+    return replace(answer, text=text, sources=sources, related=others + answer.related)
 
 
 def _quoting(source: Source, sentences: list[WrittenSentence]) -> Source:

@@ -179,6 +179,8 @@ def test_each_unfaithful_sentence_is_removed_and_counted(fake, analyzer, answer,
     assert [s.text for s in written.written.sentences] == [GOOD[0]]
     assert len(written.written.removed) == 1 and reason in written.written.removed[0]
     assert written.text == f"{GOOD[0]} [1]\n\n1 sentence removed: not supported by the cited documents."
+    assert [s.n for s in written.sources] == [1]  # the sources the written answer cites; the others related
+    assert [(s.n, s.cited) for s in written.related[:2]] == [(2, False), (3, False)]
 
 
 def test_a_wrong_citation_number_is_never_repaired(fake, analyzer, answer):
