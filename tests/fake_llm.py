@@ -30,6 +30,7 @@ class Reply:
     status: int = 200
     refuse_schema: bool = False  # answer 400 to a request carrying a JSON schema
     finish: str = "stop"
+    events: tuple[str, ...] = ()  # sent as they are, one `data:` line each, in place of the content (streamed)
 
 
 def sentences(*items: tuple[str, list[int], str]) -> str:
@@ -120,6 +121,8 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
+            for event in reply.events:
+                self.wfile.write(f"data: {event}\n\n".encode())
             content = reply.content if reply.cut_at is None else reply.content[: reply.cut_at]
             for at in range(0, len(content), reply.chunk):
                 time.sleep(reply.chunk_pause_s)

@@ -232,14 +232,10 @@ class ChatServer:
 def _pieces(response, deadline: float, timeout: float) -> Iterator[str]:
     """The text of a reply: from server-sent events (streamed) or one JSON body; WriteFailed when it stops short."""
     if "text/event-stream" not in response.headers.get("content-type", ""):
-        try:
-            choice = json.loads(response.read())["choices"][0]
-            content = choice["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise WriteFailed("the model server's reply was not a chat completion") from None
+        choice = _choice(response.read(), "message", "the model server's reply was not a chat completion")
         if choice.get("finish_reason") == "length":
             raise WriteFailed("the model's answer was cut off before it ended")
-        yield content or ""
+        yield choice["message"].get("content") or ""
         return
     finished = False
     for line in response.iter_lines():
@@ -250,17 +246,27 @@ def _pieces(response, deadline: float, timeout: float) -> Iterator[str]:
         data = line[5:].strip()
         if data == "[DONE]":
             break
-        try:
-            choice = json.loads(data)["choices"][0]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise WriteFailed("the model server sent an event that is not a chat completion chunk") from None
+        choice = _choice(data, "delta", "the model server sent an event that is not a chat completion chunk")
         if choice.get("finish_reason") == "length":
             raise WriteFailed("the model's answer was cut off before it ended")
         finished = finished or choice.get("finish_reason") is not None
-        yield (choice.get("delta") or {}).get("content") or ""
+        yield choice["delta"].get("content") or ""
     else:
         if not finished:
             raise WriteFailed("the model's answer was cut off before it ended")
+
+
+def _choice(data: str | bytes, part: str, problem: str) -> dict:
+    """The first choice of a chat completion (`part` "message") or of a chunk of one ("delta"), its text a string
+    or absent; WriteFailed(problem) for anything else."""
+    try:
+        choice = json.loads(data)["choices"][0]
+        content = choice.setdefault(part, {}).get("content") if isinstance(choice, dict) else 0
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        raise WriteFailed(problem) from None
+    if not isinstance(choice, dict) or not (content is None or isinstance(content, str)):
+        raise WriteFailed(problem)
+    return choice
 
 
 def _excerpt(response) -> str:

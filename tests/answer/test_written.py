@@ -254,6 +254,23 @@ def test_a_failing_server_leaves_the_quoted_answer_with_one_line(fake, analyzer,
         assert written.written.fallback.startswith(why) and "\n" not in written.written.fallback
 
 
+@pytest.mark.parametrize(
+    "event", ['{"choices": ["x"]}', '{"choices": [{"delta": "x"}]}', '{"choices": [{"delta": {"content": 5}}]}',
+              '{"choices": []}', "not json", "[1, 2]"],
+)
+def test_an_event_that_is_not_a_chunk_is_one_line(fake, analyzer, answer, event):
+    fake.reply = Reply(sentences(*FAITHFUL), events=(event,))
+    written = writer(fake, analyzer, llm_model=MODEL).write(answer)
+    assert written.kind == "quoted"
+    assert written.written.fallback == "the model server sent an event that is not a chat completion chunk"
+
+
+def test_a_reply_that_is_not_a_chat_completion_is_one_line(fake, analyzer, answer):
+    fake.reply = Reply(5)  # the content a number, not text
+    written = writer(fake, analyzer, llm_model=MODEL).write(answer, stream=False)
+    assert written.kind == "quoted" and written.written.fallback == "the model server's reply was not a chat completion"
+
+
 def test_a_stream_cut_mid_sentence_shows_no_part_of_it(fake, analyzer, answer):
     content = sentences(*FAITHFUL)
     fake.reply = Reply(content, cut_at=content.index(FAITHFUL[2][0]) + 20)
