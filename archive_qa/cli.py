@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from qa.config import DEVICES, ENCODERS, ENGINES, INDEX_KINDS, MODES, VECTOR_DTYPES, Config
 from qa.errors import RAY_INSTALL, ArchiveQAError, ConfigError, DataError, QuestionError
@@ -70,6 +72,21 @@ def add_common(p: argparse.ArgumentParser, *, retrieval: bool = False) -> None:
         p.add_argument("--aliases", type=Path, help=f"{help['aliases'].help}; ${help['aliases'].env}")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # every control character but tab and newline
+
+
+def shown(text: str) -> str:
+    """Text fit for a terminal: each control character (an escape sequence's ESC, a bell, NUL, a carriage return)
+    written as a visible \\u escape, never sent raw, so nothing a record holds can move, clear or link the
+    terminal (within a JSON string the escape is JSON's own)."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _say(*parts: object, file=None) -> None:
+    """`print`, for text holding what records hold: control characters shown, not sent (see `shown`)."""
+    print(*(shown(str(p)) for p in parts), file=file)
+
+
 def _records(count: int) -> str:
     return f"{count} record" if count == 1 else f"{count} records"
 
@@ -83,12 +100,12 @@ def cmd_corpus_check(args: argparse.Namespace) -> int:
     root = config_from_args(args).corpus
     corpus = load_corpus(args.paths or [root], root=root)
     for path, count in corpus.per_file.items():
-        print(f"{path}: {_records(count)}")
+        _say(f"{path}: {_records(count)}")
     span = corpus.date_span
     dates = f"dates {span[0]} to {span[1]}" if span else "no dates"
-    print(f"{_records(len(corpus.records))} in all; {dates}")
+    _say(f"{_records(len(corpus.records))} in all; {dates}")
     for warning in corpus.warnings:
-        print(f"warning: {warning}")
+        _say(f"warning: {warning}")
     _report_problems(corpus)
     return 0
 
@@ -100,9 +117,9 @@ def cmd_corpus_show(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.paths or [root], root=root)
     if args.json:
         for row in record_rows(corpus):
-            print(json.dumps(row, ensure_ascii=False))
+            _say(json.dumps(row, ensure_ascii=False))  # control characters left raw by JSON are \u escapes
     elif corpus.records:
-        print(format_records(corpus.records))
+        _say(format_records(corpus.records))
     _report_problems(corpus)
     return 0
 
@@ -110,9 +127,9 @@ def cmd_corpus_show(args: argparse.Namespace) -> int:
 def _report_problems(corpus) -> None:
     """Print the corpus's problems, one line each, and fail the command when there is one."""
     for error in corpus.errors:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", file=sys.stderr)
     if corpus.errors:
-        print(f"{len(corpus.errors)} problem(s) found", file=sys.stderr)
+        _say(f"{corpus.error_count:,} problem(s) found", file=sys.stderr)
         raise CheckFailed
 
 
@@ -203,27 +220,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if writer and not answer.error:
         answer = writer.write(answer, stream=False)
     if args.json:
-        json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        _say(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_PROBLEM if answer.error else 0
     if answer.error:
         raise QuestionError(answer.error)
     _print_kind(answer)
-    print(answer.text)
+    _say(answer.text)
     for applied in (answer.applied_filter, answer.people_filter):
         if applied:
-            print(f"\n({applied.description})")
+            _say(f"\n({applied.description})")
     if answer.notice:
-        print(f"\n{answer.notice}")
+        _say(f"\n{answer.notice}")
     if answer.sources:
-        print("\nSources:")
+        _say("\nSources:")
         for source in answer.sources:
-            print(f"  {source.citation()}")
-            print(f"      {_rest_of_summary(source)}")
+            _say(f"  {source.citation()}")
+            _say(f"      {_rest_of_summary(source)}")
     if answer.related:
-        print("\nClosest documents:" if answer.abstained else "\nAlso related:")
+        _say("\nClosest documents:" if answer.abstained else "\nAlso related:")
         for source in answer.related:
-            print(f"  {source.citation()}")
+            _say(f"  {source.citation()}")
     return 0
 
 
@@ -232,9 +248,9 @@ def _print_kind(answer) -> None:
     from qa.answer.written import fallback_line
 
     if answer.kind == "written":
-        print(f"Written by {answer.written.model}, checked against the sources:\n")
+        _say(f"Written by {answer.written.model}, checked against the sources:\n")
     elif answer.written:
-        print(fallback_line(answer.written.fallback) + "\n")
+        _say(fallback_line(answer.written.fallback) + "\n")
 
 
 def _rest_of_summary(source) -> str:
@@ -434,8 +450,15 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------------------- main
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors (a bad --k, an unknown --mode) are one line naming --help, not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_PROBLEM, f"{self.prog}: {_one_line(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="archive-qa", description="Cited answers from an archival collection.")
+    parser = _Parser(prog="archive-qa", description="Cited answers from an archival collection.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_corpus, add_index, add_ask, add_eval, add_bench):
         add(sub)
@@ -498,4 +521,4 @@ def _cores() -> int:
 
 def _one_line(text: str) -> str:
     """A message on one line, whatever a file name or value in it holds (newlines, undecodable bytes)."""
-    return " ".join(text.encode("utf-8", "backslashreplace").decode("utf-8").split())
+    return shown(" ".join(text.encode("utf-8", "backslashreplace").decode("utf-8").split()))

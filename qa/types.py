@@ -77,7 +77,7 @@ class Source:
     def citation(self) -> str:
         """One line to cite the document: title, date, collection, link."""
         parts = [f"“{self.record.title}”", self.record.display_date, self.record.collection]
-        if self.record.url:
+        if self.record.url and self.record.url.lower().startswith(("http://", "https://")):  # never javascript:
             parts.append(self.record.url)
         return f"[{self.n}] " + ", ".join(p for p in parts if p) + "."
 

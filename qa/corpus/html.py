@@ -34,6 +34,12 @@ _SAVED_FROM = re.compile(rb"<!-- saved from url=\(\d+\)(\S+?) ?-->")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
 _SNIFF = 4096
 _LINE_BREAK = re.compile(r"\r\n?")
+# An element's start tag up to its `>`, a quoted value (after `=`, as the parser reads one) taken whole; no
+# backtracking (possessive), so finding them all is linear in the page's length.
+_START_TAG = re.compile(r"""<[A-Za-z](?:=\s*+(?:"[^"]*+"|'[^']*+')|[^=>]++|=)*+""")
+_VALUE = re.compile(r"""=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+)""")
+_NAME = re.compile(r"[^\s/]+")
+MAX_ATTRIBUTES = 1000  # a start tag with more is not parsed: libxml2's time grows with their square
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -55,6 +61,9 @@ class Page:
 def html_page(text: str) -> Page:
     """The lines of a saved web page and its address."""
     text = _LINE_BREAK.sub("\n", text)  # libxml2 counts lines at \n only: a page saved with \r alone is one line
+    crowded = _crowded_tag(text)
+    if crowded is not None:
+        return Page([], None, problem=(crowded, f"page not read: an element has over {MAX_ATTRIBUTES:,} attributes"))
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
@@ -67,6 +76,18 @@ def html_page(text: str) -> Page:
     renderer = _Renderer(base)
     renderer.walk(root)
     return Page(renderer.lines, base, renderer.relative)
+
+
+def _crowded_tag(text: str) -> int | None:
+    """The line of the first start tag with more than MAX_ATTRIBUTES attributes, if any (found in linear time)."""
+    if text.count("=") + text.count(" ") <= MAX_ATTRIBUTES:
+        return None
+    for tag in _START_TAG.finditer(text):
+        if tag.end() - tag.start() > 2 * MAX_ATTRIBUTES:  # an attribute takes two characters at least
+            names = _NAME.findall(_VALUE.sub(" ", tag.group()))
+            if len(names) - 1 > MAX_ATTRIBUTES:
+                return text.count("\n", 0, tag.start()) + 1
+    return None
 
 
 def _page_address(root: lxml.html.HtmlElement, text: str) -> str | None:

@@ -41,6 +41,9 @@ def display_path(path: os.PathLike | str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+MAX_LISTED = 20  # errors (and warnings) listed for one file; the rest are counted in one line
+
+
 @dataclass(slots=True)
 class Sink:
     """Where a reader reports what it finds wrong (errors) or odd (warnings) in one file."""
@@ -48,12 +51,36 @@ class Sink:
     path: str
     errors: list[Problem]
     warnings: list[Problem]
+    unlisted: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (first line not listed, count)
+    _listed: dict[str, int] = field(default_factory=dict)  # errors and warnings listed, by kind
 
     def error(self, line: int, message: str) -> None:
-        self.errors.append(Problem(f"{self.path}:{line}", message))
+        if self._listing("error", line):
+            self.errors.append(Problem(f"{self.path}:{line}", message))
 
     def warn(self, line: int, message: str) -> None:
-        self.warnings.append(Problem(f"{self.path}:{line}", message))
+        if self._listing("warning", line):
+            self.warnings.append(Problem(f"{self.path}:{line}", message))
+
+    def _listing(self, kind: str, line: int) -> bool:
+        """Whether a problem of this kind is listed (the first MAX_LISTED of a file), else counted."""
+        listed = self._listed.get(kind, 0)
+        if listed < MAX_LISTED:
+            self._listed[kind] = listed + 1
+            return True
+        first, count = self.unlisted.get(kind, (line, 0))
+        self.unlisted[kind] = (first, count + 1)
+        return False
+
+    def close(self) -> int:
+        """After a file is read: one line for each kind of problem it had more of than were listed; returns the
+        number of errors not listed."""
+        for kind, (line, count) in self.unlisted.items():
+            problems = self.errors if kind == "error" else self.warnings
+            problems.append(Problem(f"{self.path}:{line}", f"and {count:,} more {kind}s in this file, not listed"))
+        errors = self.unlisted.get("error", (0, 0))[1]
+        self.unlisted.clear()
+        return errors
 
 
 # A record as read, before it is checked and its id settled: the listing's fields as a reader finds them (the

@@ -38,6 +38,12 @@ class Corpus:
     warnings: list[Problem] = field(default_factory=list)
     per_file: dict[str, int] = field(default_factory=dict)
     read: dict[str, list[Record]] = field(default_factory=dict)  # each file's records as read, before ids settle
+    unlisted: int = 0  # errors past the first few of a file, less the one line each such file has saying so
+
+    @property
+    def error_count(self) -> int:
+        """Every error found, listed or not."""
+        return len(self.errors) + self.unlisted
 
     @property
     def date_span(self) -> tuple[str, str] | None:
@@ -80,7 +86,9 @@ def load_corpus(
         read = known(path, name) if known is not None else None
         if read is None:
             collection = collection_name(path, root_of(path, roots, root))
-            read = read_file(path, collection, Sink(name, corpus.errors, corpus.warnings))
+            sink = Sink(name, corpus.errors, corpus.warnings)
+            read = read_file(path, collection, sink)
+            corpus.unlisted += max(sink.close() - 1, 0)  # the line saying how many stands for one of them
         if read is not None:
             corpus.per_file[name] = 0
             corpus.read[name] = read
@@ -151,7 +159,7 @@ def _read_text(path: Path, sink: Sink, *, html: bool) -> str | None:
     if charset and charset not in ("utf-8", "utf8"):
         try:
             return _without_byte_order_marks(data.decode(charset))
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError, ValueError):  # a charset Python does not know, or one that fails them all
             pass
     _report_bad_bytes(data, sink)
     return None

@@ -258,7 +258,7 @@ def read_corpus(config: Config, known: Known) -> Corpus:
     if corpus.errors:
         first = corpus.errors[0]
         raise IndexProblem(
-            f"the corpus has {len(corpus.errors)} problem(s), first {first}: fix them (see `archive-qa corpus check`)"
+            f"the corpus has {corpus.error_count:,} problem(s), first {first}: fix them (see `archive-qa corpus check`)"
         )
     if not corpus.records:
         raise IndexProblem(

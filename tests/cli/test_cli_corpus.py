@@ -185,3 +185,70 @@ def test_check_into_dev_full_is_one_line_and_no_traceback() -> None:
         done = subprocess.run([sys.executable, "-m", "archive_qa", "corpus", "check", str(SEED)], cwd=REPO,
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert (done.returncode, done.stderr) == (2, "archive-qa: No space left on device\n")
+
+
+# ------------------------------------------------------------------------------------------ what reaches the terminal
+
+HOSTILE = {
+    "title": "\x1b]8;;https://evil.example/\x07CLICK\x1b]8;;\x07 Report\x1b[2J on coal\x00",
+    "date": "1950-03-01",
+    "summary": "A report on coal.\x9b2J Output\r\x1b[31m rose.",
+    "url": "javascript:alert(1)",
+    "people": ["Mao\x1b[8m Zedong"],
+}
+RAW_CONTROL = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def _raw_controls(text: str) -> set[str]:
+    return set(text) & RAW_CONTROL
+
+
+@pytest.mark.parametrize("command", [["corpus", "show"], ["corpus", "show", "--json"], ["corpus", "check"]])
+def test_control_characters_in_records_never_reach_the_terminal(capsys, tmp_path: Path, command) -> None:
+    path = write(tmp_path / "c" / "hostile.jsonl", json.dumps(HOSTILE) + "\n")
+    main([*command, str(path)])
+    out, err = capsys.readouterr()
+    assert not _raw_controls(out + err), (out, err)
+    if "show" in command:
+        assert "CLICK" in out and "\\u001b" in out  # shown, escaped
+    if "--json" in command:
+        assert json.loads(out)["title"] == HOSTILE["title"]  # the escapes are JSON's own: the value is intact
+
+
+def test_ask_shows_a_hostile_record_without_its_control_characters_or_its_javascript_link(
+    capfd, tmp_path: Path
+) -> None:
+    write(tmp_path / "c" / "hostile.jsonl", json.dumps(HOSTILE) + "\n")
+    where = ["--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"), "--model", "hashing:64"]
+    assert main(["index", *where]) == 0
+    capfd.readouterr()
+    for extra in ([], ["--json"]):
+        assert main(["ask", "report on coal", *where, *extra]) == 0
+        out, err = capfd.readouterr()
+        assert "CLICK" in out and not _raw_controls(out + err), out
+        if not extra:
+            assert "javascript:" not in out
+
+
+def test_a_file_of_many_problems_lists_a_few_and_counts_the_rest(capsys, tmp_path: Path) -> None:
+    path = write(tmp_path / "c" / "dates.txt", "\n".join(f"June {d % 28 + 1}, 1951" for d in range(50_000)))
+    status, out, err = check(capsys, path)
+    assert status == 1 and len(err) == 22, err[-3:]
+    assert err[-2] == f"error: {path}:21: and 49,980 more errors in this file, not listed"
+    assert err[-1] == "50,000 problem(s) found"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["ask", "coal", "--k", "x"], "argument --k: invalid int value: 'x'"),
+        (["ask", "coal", "--mode", "nope"], "argument --mode: invalid choice: 'nope'"),
+        (["index", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    ],
+)
+def test_a_bad_flag_is_one_line(capsys, argv, said) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == "" and err.count("\n") == 1, err
+    assert said in err and "--help" in err

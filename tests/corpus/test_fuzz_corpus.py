@@ -7,6 +7,7 @@ linear time is checked without timing are described in tests/fuzz_helpers.py.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -32,7 +33,9 @@ from fuzz_helpers import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from archive_qa.cli import main
 from qa.corpus import FIELDS, load_corpus
+from qa.corpus.html import MAX_ATTRIBUTES
 from qa.corpus.lines import split_lines
 from qa.corpus.raw import display_path
 from qa.records import DETAIL_FIELDS
@@ -40,6 +43,8 @@ from qa.records import DETAIL_FIELDS
 FORMATS = (".txt", ".html", ".htm", ".jsonl", ".csv")
 ALL_FIELDS = FIELDS + DETAIL_FIELDS + ("date_precision", "source")
 SURROGATES = ["\ud800", "\udfff", "\udc80", "a\ud83dz"]
+# Charsets a page may declare that Python cannot decode it with: unknown, binary codecs, or ones that fail always.
+ODD_CHARSETS = ["undefined", "punycode", "idna", "base64", "rot13", "zlib", "hex", "uu", "utf-7", "mbcs"]
 
 
 def read(files: dict[str | bytes, bytes], *, folder: bool = False):
@@ -103,11 +108,40 @@ ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "latin-1", "
 
 @examples(30)
 @given(text=page_text(), encoding=st.sampled_from(ENCODINGS), suffix=st.sampled_from(FORMATS),
-       charset=st.sampled_from(["", "utf-8", "windows-1252", "koi8-r", "no-such-charset", "utf-16"]))
+       charset=st.sampled_from(["", "utf-8", "windows-1252", "koi8-r", "no-such-charset", "utf-16", *ODD_CHARSETS]))
 def test_any_encoding_and_declared_charset(text: str, encoding: str, suffix: str, charset: str) -> None:
     if charset:
         text = f'<html><head><meta charset="{charset}"></head><body>\n{text}\n</body></html>'
     read({f"f{suffix}": text.encode(encoding, "replace" if "utf" not in encoding else "surrogatepass")})
+
+
+@examples(len(ODD_CHARSETS))
+@given(charset=st.sampled_from(ODD_CHARSETS))
+def test_a_charset_that_cannot_decode_the_page_is_a_problem_line(charset: str) -> None:
+    page = f'<html><head><meta charset="{charset}"></head><body>\n<p>1950</p><p>caf\xe9</p></body></html>'
+    corpus = read({"p.html": page.encode("latin-1")})
+    assert corpus.errors and not corpus.records  # the bad byte is reported, the rest of the corpus is read
+
+
+@examples(12, 200)
+@given(count=st.sampled_from([MAX_ATTRIBUTES + 1, 5 * MAX_ATTRIBUTES, 60_000]),
+       attribute=st.sampled_from(["a{}", 'a{}="v"', "a{}='>'", 'a{}="<p>"', "a{}=v", 'x=a"b a{}', "a{}=''"]),
+       tag=st.sampled_from(["div", "p", "a", "meta", "img"]), before=st.integers(0, 3))
+def test_an_element_with_too_many_attributes_is_refused_before_parsing(count, attribute, tag, before) -> None:
+    attributes = " ".join(attribute.format(i) for i in range(count))
+    page = "<html><body>\n" + "<p>1950</p>\n" * before + f"<{tag} {attributes}>Title</{tag}>\n</body></html>"
+    corpus = read({"p.html": page.encode("utf-8")})  # under the hang guard: 60,000 attributes took minutes
+    assert [(e.source.rpartition(":")[2], e.message) for e in corpus.errors] == [
+        (str(before + 2), f"page not read: an element has over {MAX_ATTRIBUTES:,} attributes")
+    ]
+
+
+@examples(12, 200)
+@given(count=st.integers(0, MAX_ATTRIBUTES), attribute=st.sampled_from(["a{}", 'a{}="v > w"', "a{}='x'"]))
+def test_an_element_with_as_many_attributes_as_allowed_is_read(count, attribute) -> None:
+    attributes = " ".join(attribute.format(i) for i in range(count))
+    page = f"<html><body>\n<div><p>June 7, 1951</p><p {attributes}>A Title</p></div>\n</body></html>"
+    assert not any("attributes" in e.message for e in read({"p.html": page.encode("utf-8")}).errors)
 
 
 def _plain_line() -> st.SearchStrategy[str]:
@@ -150,6 +184,31 @@ def field_values() -> st.SearchStrategy:
         st.lists(st.sampled_from(["Mao Zedong", "Stalin", "", " ", "a;b", "\ud800"]), max_size=4),
         st.builds(lambda c, n: c * n, st.sampled_from(["x", "é ", "\n"]), st.sampled_from([1999, 2000, 2001, 10_001])),
     )
+
+
+CONTROLS = [chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)]]
+TERMINAL_TRICKS = ["\x1b]8;;https://evil.example/\x07", "\x1b]8;;\x07", "\x1b[2J", "\x1b[31m", "\x9b2J", "\r", "\x00"]
+
+
+def with_controls() -> st.SearchStrategy[str]:
+    """Text holding control characters: escape sequences that link, clear or colour a terminal, NUL, CR, C1."""
+    pieces = st.one_of(st.sampled_from(CONTROLS + TERMINAL_TRICKS), st.sampled_from(["Report", "1950", " ", "coal"]))
+    return st.lists(pieces, min_size=1, max_size=8).map("".join)
+
+
+@examples(30)
+@given(row=st.fixed_dictionaries({"title": with_controls().map(lambda t: f"T {t}")},
+                                 optional={f: with_controls() for f in ALL_FIELDS if f != "title"}),
+       command=st.sampled_from([["corpus", "show"], ["corpus", "show", "--json"], ["corpus", "check"]]))
+def test_control_characters_in_any_field_never_reach_the_terminal(row: dict, command: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.jsonl"
+        path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), hang_guard():
+            main([*command, str(path)])
+    raw = set(out.getvalue() + err.getvalue()) & (set(CONTROLS) - {"\n", "\t"})
+    assert not raw, (out.getvalue(), err.getvalue())
 
 
 def records_as_objects() -> st.SearchStrategy[dict]:
