@@ -39,7 +39,7 @@ test: install-dev
 # The fuzz tests with the deep profile: thousands of random examples each (make test runs a fixed few).
 fuzz: install-dev
 	ARCHIVE_QA_FUZZ=deep $(BIN)/python -m pytest tests/corpus/test_fuzz_corpus.py tests/answer/test_fuzz_questions.py \
-		tests/index/test_fuzz_manifest.py --hypothesis-show-statistics -q
+		tests/index/test_fuzz_manifest.py tests/chat/test_fuzz_chat.py --hypothesis-show-statistics -q
 
 lint: install-dev
 	$(BIN)/ruff check .

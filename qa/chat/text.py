@@ -30,6 +30,10 @@ _MARKUP = re.compile(r"([\\`*_\[\]<>&!|~$#])")
 _WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(r"(?i)(?<=http:)(?=//)|(?<=https:)(?=//)|(?<=www)(?=\.)|(?=@)")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
+# What makes a line a heading underline, a rule or a list item at its start (`===`, `---`, `- `, `+ `, `1. `, `1) `):
+# escaped too when only the markup characters are, so no line of user or corpus text forges the file's structure.
+_LINE_END = re.compile(r"\r\n?|\n")  # where Markdown ends a line
+_BLOCK_START = re.compile(r"^([-+=]|\d{1,9}[.)](?=[ \t]|$))")
 HIGHLIGHT = "orange-background"  # Streamlit's Markdown colour for the question's words in a summary
 MODE_LABELS = {"hybrid": "Both: meaning and words", "dense": "By meaning", "bm25": "By words"}
 _SEARCHED = {"hybrid": "Searched by meaning and words", "dense": "Searched by meaning", "bm25": "Searched by words"}
@@ -48,11 +52,12 @@ def escape_markdown(text: object, *, light: bool = False) -> str:
     dropped from each line so that no indentation turns text into a code block. `light` escapes only
     the characters that start Markdown or HTML, for a file read as text too.
     """
-    return "\n".join(_escape_line(line.lstrip(" \t"), light) for line in str(text).split("\n"))
+    return "\n".join(_escape_line(line.lstrip(" \t"), light) for line in _LINE_END.split(str(text)))
 
 
 def _escape_line(text: str, light: bool = False) -> str:
-    return _escaped(_AUTOLINK.sub(_WORD_JOINER, text), _MARKUP if light else _PUNCTUATION)
+    escaped = _escaped(_AUTOLINK.sub(_WORD_JOINER, text), _MARKUP if light else _PUNCTUATION)
+    return _BLOCK_START.sub(lambda m: f"{m.group()[:-1]}\\{m.group()[-1]}", escaped) if light else escaped
 
 
 def _escaped(text: str, characters: re.Pattern[str] = _PUNCTUATION) -> str:
