@@ -606,15 +606,16 @@ def build_index(
         (folder / BUILD_MARKER).write_text(index_id(index_dir), encoding="utf-8")
         try:
             vectors = encode(p, embedder, progress)
-            dim = vectors.shape[1]
+            settings = {"dim": int(vectors.shape[1]), "dtype": p.dtype, "aliases": p.analyzer.fingerprint}
             passages = plan_passages(p.records, vector_model(config.model, config.encoder),
-                                     None if force or previous is None else previous.folder, dim)
+                                     None if force or previous is None else previous.folder, settings)
             if passages.missing and embedder is None:
                 embedder = (embedder_factory or default_embedder)(config)
-            passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None), dim)
+            passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None),
+                                               settings["dim"])
             step("encoded")
             with gc_paused():
-                write_passages(folder, passages, passage_vectors, p.analyzer, p.dtype)
+                write_passages(folder, passages, passage_vectors, p.analyzer, settings, _link)
                 write(p, vectors, folder, started)
             step("written")
         except BaseException:  # an error or Ctrl-C: the half-written build goes, the current one stays

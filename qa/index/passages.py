@@ -29,6 +29,7 @@ INFO = "info.json"
 WORDS = "words"
 MAX_PASSAGE = 600  # characters: a longer paragraph is cut into runs of whole sentences about this long
 KEY_DTYPE = np.dtype("S16")
+LENT = (SEGMENT_FILE, *(f"{WORDS}/{name}" for name in Postings.FILES))  # what a build with the same passages links
 
 
 def paragraphs_of(record: Record) -> list[tuple[int, str]]:
@@ -74,10 +75,13 @@ class PassagePlan:
     texts: list[str]
     keys: list[bytes]
     known: dict[bytes, np.ndarray]  # vectors of the previous build's passages by content key
+    same_as: Path | None = None  # the previous build's passages folder, when it holds these very passages
 
     @property
     def missing(self) -> list[int]:
         """The rows whose text has no vector yet (each distinct text once)."""
+        if self.same_as is not None:
+            return []
         seen: set[bytes] = set()
         out = []
         for row, key in enumerate(self.keys):
@@ -87,7 +91,10 @@ class PassagePlan:
         return out
 
     def vectors(self, encode: Callable[[list[str]], np.ndarray], dim: int) -> np.ndarray:
-        """Every passage's vector: kept from the previous build, else encoded (once per distinct text)."""
+        """Every passage's vector: kept from the previous build, else encoded (once per distinct text); none needed
+        when the previous build's passages are these."""
+        if self.same_as is not None:
+            return np.zeros((0, dim), dtype=np.float32)
         missing = self.missing
         fresh = encode([self.texts[row] for row in missing]) if missing else np.zeros((0, dim), np.float32)
         found = dict(self.known)
@@ -98,8 +105,12 @@ class PassagePlan:
         return out
 
 
-def plan_passages(records: Iterable[Record], model: str, previous: Path | None, dim: int) -> PassagePlan:
-    """The passages of these records (in record order), with the vectors (of `dim` numbers) a previous build has."""
+def plan_passages(
+    records: Iterable[Record], model: str, previous: Path | None, settings: dict
+) -> PassagePlan:
+    """The passages of these records (in record order), with the vectors a previous build has. `settings` are the
+    build's vector `dim`, vector `dtype` and the analyzer's fingerprint (`aliases`): a previous build whose passages
+    are the same texts in the same order, made with the same settings, lends its vectors and postings whole."""
     where, texts = [], []
     for position, record in enumerate(records):
         if record.full_text:
@@ -107,8 +118,23 @@ def plan_passages(records: Iterable[Record], model: str, previous: Path | None, 
                 where.append((position, number))
                 texts.append(text)
     keys = [text_key(model, text) for text in texts]
-    known = _previous_vectors(previous, set(keys), dim) if previous is not None and keys else {}
-    return PassagePlan(np.asarray(where, dtype=np.int64).reshape(-1, 2), texts, keys, known)
+    where_rows = np.asarray(where, dtype=np.int64).reshape(-1, 2)
+    if previous is None or not keys:
+        return PassagePlan(where_rows, texts, keys, {})
+    if _same_passages(previous / PASSAGES, keys, settings):
+        return PassagePlan(where_rows, texts, keys, {}, previous / PASSAGES)
+    return PassagePlan(where_rows, texts, keys, _previous_vectors(previous, set(keys), settings["dim"]))
+
+
+def _same_passages(folder: Path, keys: list[bytes], settings: dict) -> bool:
+    """Whether a passages folder holds these passages (by content key, in order), made with these settings."""
+    try:
+        info = json.loads((folder / INFO).read_text(encoding="utf-8"))
+        stored = np.load(folder / KEYS)
+    except (OSError, ValueError):
+        return False
+    same = isinstance(info, dict) and all(info.get(name) == value for name, value in settings.items())
+    return same and np.array_equal(stored, np.asarray(keys, dtype=KEY_DTYPE))
 
 
 def _previous_vectors(build: Path, wanted: set[bytes], dim: int) -> dict[bytes, np.ndarray]:
@@ -126,17 +152,26 @@ def _previous_vectors(build: Path, wanted: set[bytes], dim: int) -> dict[bytes, 
     return {bytes(k): np.array(matrix[row], dtype=np.float32) for row, k in enumerate(keys) if bytes(k) in wanted}
 
 
-def write_passages(folder: Path, plan: PassagePlan, vectors: np.ndarray, analyzer: Analyzer, dtype: str) -> None:
-    """A build's passages folder (none when no record has a full text)."""
+def write_passages(
+    folder: Path, plan: PassagePlan, vectors: np.ndarray, analyzer: Analyzer, settings: dict,
+    link: Callable[[Path, Path], None],
+) -> None:
+    """A build's passages folder (none when no record has a full text); the vectors and postings of the previous
+    build's, when its passages are these, linked (`link(source, target)`) rather than made again."""
     if not plan.keys:
         return
     out = folder / PASSAGES
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / WHERE, plan.where)
     np.save(out / KEYS, np.asarray(plan.keys, dtype=KEY_DTYPE))
-    VectorIndex.build(vectors, "flat", dtype).save(out / SEGMENT_FILE)
-    Postings.build([analyzer.tokens(text) for text in plan.texts]).save(out / WORDS)
-    (out / INFO).write_text(json.dumps({"kind": "flat", "dtype": dtype, "count": len(plan.keys)}), encoding="utf-8")
+    if plan.same_as is not None:
+        for name in LENT:
+            link(plan.same_as / name, out / name)
+    else:
+        VectorIndex.build(vectors, "flat", settings["dtype"]).save(out / SEGMENT_FILE)
+        Postings.build([analyzer.tokens(text) for text in plan.texts]).save(out / WORDS)
+    info = {"kind": "flat", "count": len(plan.keys), **settings}
+    (out / INFO).write_text(json.dumps(info), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------- searching
