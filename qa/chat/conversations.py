@@ -4,8 +4,11 @@
 - Many sessions (browser tabs, threads) read and write at once: the file is in WAL mode, every call opens its own
   connection and writes in one short `BEGIN IMMEDIATE` transaction, waiting (up to `BUSY_TIMEOUT_S`) for another.
 - A damaged file is never fatal: it is moved aside (`<name>.damaged-<time>`, with its -wal and -shm files), a new
-  one is started and `problem` says so; a file that cannot be written at all gives a store in memory (lasting
-  until the server stops), again with `problem` saying why.
+  one is started and `problem` says so, in one line naming the file but not the server's folders; so is a
+  folder, a device or a link to one put in its place, and a file removed or emptied while the app runs is
+  started again. A file that cannot be written at all gives a store in memory (lasting until the server stops),
+  again with `problem` saying why. A file another program holds past the busy timeout: reads give nothing, writes
+  wait in order for the next call, and `problem` says so until it is free.
 - Who may see which conversation (`Access`, `access`): on a loopback address every conversation is listed (one
   user); beyond it, a signed-in user's own conversations are listed, and with no sign-in none are: a link then
   opens only its own conversation.
@@ -23,6 +26,7 @@ import ipaddress
 import json
 import secrets
 import sqlite3
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -95,17 +99,21 @@ class ConversationStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.problem: str | None = None
+        self._lasting: str | None = None  # what keeps the file from being used as it was (set aside, memory only)
+        self._busy: str | None = None  # while another program holds the file: writes wait here, in order
+        self._pending: list[Callable[[sqlite3.Connection], object]] = []
+        self._guard = threading.Lock()  # held while writing, and while recovering the file
+        self._generation = 0  # recoveries so far
         self._memory: sqlite3.Connection | None = None  # keeps an in-memory store alive
         try:
             self._open()
-        except sqlite3.DatabaseError as exc:
-            if getattr(exc, "sqlite_errorcode", None) in _DAMAGED:
-                self._set_aside(exc)
-            else:
-                self._in_memory(exc)
-        except OSError as exc:
-            self._in_memory(exc)
+        except (sqlite3.Error, OSError) as exc:
+            self._recover(exc)
+
+    @property
+    def problem(self) -> str | None:
+        """One line for the page when the conversations are not kept as they should be (no server path in it)."""
+        return self._busy or self._lasting
 
     # ------------------------------------------------------------------------------------------ the file
 
@@ -126,6 +134,8 @@ class ConversationStore:
         if self._memory is not None:
             target, uri = f"file:archive-qa-{id(self)}?mode=memory&cache=shared", True
         else:
+            if self.path.exists() and not self.path.is_file():  # a folder, a device (a link to /dev/null), a FIFO
+                raise _damaged("not a regular file")
             target, uri = str(self.path), False
         db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=uri, check_same_thread=False)
         try:
@@ -135,21 +145,44 @@ class ConversationStore:
         finally:
             db.close()
 
+    def _recover(self, exc: Exception) -> None:
+        """After the file failed: a damaged file (or what stands in its place) is set aside, a missing or emptied
+        one started again, and a file that cannot be written at all gives a store in memory; `problem` says so."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(exc, sqlite3.DatabaseError) and (code in _DAMAGED or code == sqlite3.SQLITE_CANTOPEN):
+            self._set_aside(exc)
+        elif isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
+            self._start_again()
+        else:
+            self._in_memory(exc)
+
+    def _start_again(self) -> None:
+        """The file was removed or emptied while in use: a new one is started."""
+        try:
+            self._open()
+        except (OSError, sqlite3.Error) as again:
+            self._in_memory(again)
+            return
+        self._lasting = (
+            f"The saved conversations file {self.path.name} was removed or emptied while the app ran: "
+            "a new one was started."
+        )
+
     def _set_aside(self, exc: Exception) -> None:
         """Move a damaged file (and its -wal, -shm) aside and start a new one; say so in `problem`."""
         aside = self.path.with_name(f"{self.path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
         try:
             for suffix in ("", "-wal", "-shm"):
                 part = self.path.with_name(self.path.name + suffix)
-                if part.exists():
+                if part.exists() or part.is_symlink():
                     part.replace(aside.with_name(aside.name + suffix))
             self._open()
         except (OSError, sqlite3.Error) as again:
             self._in_memory(again)
             return
-        self.problem = (
-            f"The saved conversations in {self.path} could not be read ({exc}); the file was set aside as "
-            f"{aside.name} and a new one started."
+        self._lasting = (
+            f"The saved conversations in {self.path.name} could not be read ({_reason(exc)}); the file was set "
+            f"aside as {aside.name} and a new one started."
         )
 
     def _in_memory(self, exc: Exception) -> None:
@@ -157,31 +190,78 @@ class ConversationStore:
         uri = f"file:archive-qa-{id(self)}?mode=memory&cache=shared"
         self._memory = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._open()
-        self.problem = (
-            f"Conversations cannot be saved in {self.path} ({exc}); they are kept only until the server stops."
+        self._lasting = (
+            f"Conversations cannot be saved in {self.path.name} ({_reason(exc)}); they are kept only until the "
+            "server stops."
         )
 
-    def _run(self, work: Callable[[sqlite3.Connection], object], *, write: bool = False):
-        """Run `work` on a connection (in one short immediate transaction when it writes); a file found damaged
-        is set aside and the work done again on the new one."""
-        for attempt in range(2):
+    def _run(self, work: Callable[[sqlite3.Connection], object], *, write: bool = False, busy: object = None):
+        """Run `work` on a connection (a write in one short immediate transaction, after any writes left waiting).
+        A file found damaged, removed or replaced is recovered (`_recover`, then memory) and the work done again;
+        a file another program holds past the busy timeout gives `busy` (a write waits, in order, for the next
+        write), and `problem` says so until it is free."""
+        for attempt in range(3):
+            generation = self._generation
             try:
-                with self._connection() as db:
-                    if not write:
-                        return work(db)
-                    db.execute("BEGIN IMMEDIATE")
-                    try:
-                        result = work(db)
-                    except BaseException:
-                        db.execute("ROLLBACK")
-                        raise
-                    db.execute("COMMIT")
-                    return result
-            except sqlite3.DatabaseError as exc:
-                if attempt or getattr(exc, "sqlite_errorcode", None) not in _DAMAGED:
-                    raise
-                self._set_aside(exc)
+                result = self._write(work) if write else self._once(work, False)
+                if not self._pending:
+                    self._busy = None
+                return result
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) in _BUSY or "locked" in str(exc):
+                    return self._wait(work, write, busy)
+                self._after_failure(exc, generation, attempt)
+            except (sqlite3.Error, OSError) as exc:
+                self._after_failure(exc, generation, attempt)
         raise AssertionError("unreachable")
+
+    def _after_failure(self, exc: Exception, generation: int, attempt: int) -> None:
+        """Recover from a failed call, once for all the threads that saw it fail; the third failure is raised."""
+        with self._guard:
+            if self._generation != generation:  # another call recovered meanwhile: try again
+                return
+            if attempt == 0:
+                self._recover(exc)
+            elif self._memory is None:
+                self._in_memory(exc)
+            else:
+                raise exc
+            self._generation += 1
+
+    def _write(self, work: Callable[[sqlite3.Connection], object]):
+        with self._guard:
+            self._flush()
+            return self._once(work, True)
+
+    def _once(self, work: Callable[[sqlite3.Connection], object], write: bool):
+        with self._connection() as db:
+            if not write:
+                return work(db)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return result
+
+    def _flush(self) -> None:
+        """Do the writes left waiting while the file was busy, in order (the caller holds the guard)."""
+        while self._pending:
+            self._once(self._pending[0], True)
+            self._pending.pop(0)
+
+    def _wait(self, work: Callable[[sqlite3.Connection], object], write: bool, busy: object):
+        """The file is held by another program: keep a write for later, and say so."""
+        with self._guard:
+            if write:
+                self._pending.append(work)
+        self._busy = (
+            f"The saved conversations file {self.path.name} is held by another program: what you ask is kept "
+            "and saved when it is free."
+        )
+        return busy
 
     # ------------------------------------------------------------------------------------------ conversations
 
@@ -217,7 +297,7 @@ class ConversationStore:
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now(), cid))
             return True
 
-        return bool(self._run(add, write=True))
+        return bool(self._run(add, write=True, busy=True))
 
     def replace_last_turn(self, cid: str, data: str) -> None:
         """Put a turn in the place of the conversation's last one (a question asked again)."""
@@ -232,7 +312,7 @@ class ConversationStore:
         if not self.exists(cid):
             return None
         sql = "SELECT data FROM turns WHERE conversation = ? ORDER BY position"
-        return [row[0] for row in self._run(lambda db: db.execute(sql, (cid,)).fetchall())]
+        return [row[0] for row in self._run(lambda db: db.execute(sql, (cid,)).fetchall(), busy=[])]
 
     def conversations(self, owner: str | None = None, limit: int = LIST_LIMIT) -> list[Conversation]:
         """The most recently used conversations first: everyone's (`owner` None) or one owner's."""
@@ -241,7 +321,7 @@ class ConversationStore:
             "SELECT id, title, updated, (SELECT COUNT(*) FROM turns WHERE conversation = id) "
             f"FROM conversations {where} ORDER BY updated DESC, rowid DESC LIMIT ?"
         )
-        rows = self._run(lambda db: db.execute(sql, (*args, limit)).fetchall())
+        rows = self._run(lambda db: db.execute(sql, (*args, limit)).fetchall(), busy=[])
         return [Conversation(*row) for row in rows]
 
     def rename(self, cid: str, title: str) -> None:
@@ -252,6 +332,14 @@ class ConversationStore:
 
     def delete(self, cid: str) -> None:
         self._run(lambda db: db.execute("DELETE FROM conversations WHERE id = ?", (cid,)), write=True)
+
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _reason(exc: Exception) -> str:
+    """Why a file failed, in words without its path."""
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc).split(":")[0] or type(exc).__name__
 
 
 def _damaged(detail: str) -> sqlite3.DatabaseError:

@@ -7,9 +7,11 @@ import multiprocessing
 import sqlite3
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from qa.chat import conversations
 from qa.chat.conversations import (
     ConversationStore,
     access,
@@ -219,3 +221,65 @@ def test_a_turn_keeps_no_full_text_and_reads_fields_it_does_not_know():
     turn = decode_turn(json.dumps(data))
     assert turn["answer"].sources[0].record.full_text == ""  # none given back: no index to read it from
     assert turn["answer"].question == "What did Stalin write?"
+
+
+# ------------------------------------------------------------------------------------------ the file changed under it
+
+
+def _in_folder(path):
+    """What a user may do to the file while the app runs."""
+    def remove():
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    def empty():
+        remove()
+        path.write_bytes(b"")
+
+    def folder():
+        remove()
+        path.mkdir()
+
+    def dev_null():
+        remove()
+        path.symlink_to("/dev/null")
+
+    def garbage():
+        remove()
+        path.write_bytes(b"garbage " * 1000)
+
+    return {"removed": remove, "emptied": empty, "a folder": folder, "a link to /dev/null": dev_null,
+            "garbage": garbage}
+
+
+@pytest.mark.parametrize("change", ["removed", "emptied", "a folder", "a link to /dev/null", "garbage"])
+def test_a_file_removed_emptied_or_replaced_while_in_use_is_one_line_and_a_new_file(tmp_path, change):
+    path = tmp_path / "data" / "conversations.sqlite3"
+    store = ConversationStore(path)
+    old = store.create("before")
+    assert store.add_turn(old, "{}") and store.problem is None
+    _in_folder(path)[change]()
+    assert store.conversations() == []  # the next call works, on a new file
+    assert store.problem and path.name in store.problem and str(tmp_path) not in store.problem
+    assert "\n" not in store.problem
+    cid = store.create("after")
+    assert store.add_turn(cid, '"x"') and store.turns(cid) == ['"x"'] and path.is_file() and not path.is_symlink()
+    if change in ("a folder", "a link to /dev/null", "garbage"):  # set aside, not removed
+        assert len(list(path.parent.glob("conversations.sqlite3.damaged-*"))) == 1
+    assert Path("/dev/null").exists() and not Path("/dev/null-wal").exists()
+
+
+def test_a_file_another_program_holds_is_one_line_and_nothing_is_lost(tmp_path, monkeypatch):
+    monkeypatch.setattr(conversations, "BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "conversations.sqlite3"
+    store = ConversationStore(path)
+    cid = store.create("held")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert store.add_turn(cid, '"1"') and store.add_turn(cid, '"2"')  # kept, not lost, no OperationalError
+        assert store.problem and "held by another program" in store.problem and str(tmp_path) not in store.problem
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.add_turn(cid, '"3"') and store.turns(cid) == ['"1"', '"2"', '"3"'] and store.problem is None
