@@ -7,6 +7,7 @@ qa/ and corpus or user text is shown escaped, never as HTML.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import replace
@@ -48,6 +49,7 @@ LINK = "conversation"  # the query parameter naming the conversation shown
 # browser draw the answer before the whole page arrives again (tests/test_browser.py, 2 cores under load: the
 # whole answer on screen in a median 200-275 ms without the pause, 140-180 ms with it).
 REDRAW_PAUSE_S = 0.3
+RECENT_TURNS = 20  # the turns a conversation shows at first, its latest; earlier ones this many a click
 INTRO = (
     " Ask a question in plain English: every sentence of an answer is quoted from a document summary and "
     "numbered, like \\[1\\], after the source it comes from. When the collection does not cover a question, "
@@ -106,7 +108,7 @@ def open_conversation(config: Config, cid: str) -> None:
         state.notice = "No conversation at this link: a new one starts here."
         st.query_params.pop(LINK, None)
         return
-    state.turns, state.conversation = turns, cid
+    state.turns, state.conversation, state.shown = turns, cid, RECENT_TURNS
     st.query_params[LINK] = cid
 
 
@@ -125,7 +127,7 @@ def follow_link(config: Config) -> None:
 
 def new_conversation() -> None:
     state = st.session_state
-    state.turns, state.queue, state.conversation = [], [], None
+    state.turns, state.queue, state.conversation, state.shown = [], [], None, RECENT_TURNS
     st.query_params.pop(LINK, None)
 
 
@@ -337,7 +339,8 @@ def conversation_actions(config: Config, store) -> None:
     row.button("New conversation", key="new_conversation", on_click=new_conversation, disabled=not state.turns,
                icon=":material/add:")
     row.download_button(
-        "Download", conversation_markdown(state.turns) if state.turns else "", file_name="archive-qa-conversation.md",
+        # Made when clicked, not on every run: a long conversation's file would otherwise be sent with each answer.
+        "Download", functools.partial(conversation_markdown, list(state.turns)), file_name="archive-qa-conversation.md",
         mime="text/markdown", on_click="ignore", disabled=not state.turns, key="download", icon=":material/download:",
         help="The conversation as Markdown: each question as asked and as read, filters, answers and citations.",
     )
@@ -591,9 +594,25 @@ def main() -> None:
     state.tokens, state.archive = assistant.index.analyzer.tokens, view.archive
     state.drawn = len(state.turns)  # the turns this run draws; the chat fragment draws those asked after it
     st.chat_input("Ask the collection a question", key="question", on_submit=submit_question)
-    for number, turn in enumerate(state.turns, start=1):
+    first = earlier_turns(len(state.turns))
+    for number, turn in enumerate(state.turns[first:], start=first + 1):
         past_turn(turn, number == len(state.turns))
     conversation(config, key, filters, k, mode, state.page)
+
+
+def earlier_turns(count: int) -> int:
+    """Where the drawn turns start: a long conversation shows its latest RECENT_TURNS, and a button over them
+    shows as many earlier ones again, so a page (and each answer's redraw) costs the same at any length."""
+    shown = st.session_state.setdefault("shown", RECENT_TURNS)
+    first = max(0, count - shown)
+    if first:
+        st.button(f"Show earlier questions ({first} more)", key="earlier", icon=":material/expand_less:",
+                  on_click=show_earlier)
+    return first
+
+
+def show_earlier() -> None:
+    st.session_state.shown = st.session_state.get("shown", RECENT_TURNS) + RECENT_TURNS
 
 
 @st.fragment(key=CHAT)

@@ -278,6 +278,27 @@ def test_a_link_reopens_its_conversation_in_a_new_session(app):
     assert len(session({"conversation": cid}).session_state["turns"]) == 3
 
 
+def test_a_long_conversation_shows_its_latest_turns_and_each_answer_draws_as_few(app, conversations):
+    from app_pages.chat import RECENT_TURNS
+    from qa.chat.conversations import ConversationStore
+
+    ask(app, QUESTION)
+    cid = app.query_params["conversation"]
+    store = ConversationStore(conversations)
+    (turn,) = store.turns(cid)
+    for _ in range(299):  # a conversation of 300 turns
+        store.add_turn(cid, turn)
+    long = session({"conversation": cid})
+    assert len(long.session_state["turns"]) == 300
+    assert len(long.chat_message) == 2 * RECENT_TURNS  # the latest turns only, the newest last
+    assert long.button(key="earlier").label == f"Show earlier questions ({300 - RECENT_TURNS} more)"
+    ask(long, "What about 1977?")  # the page redrawn after the answer draws as many turns as before it
+    assert len(long.session_state["turns"]) == 301 and len(long.chat_message) == 2 * RECENT_TURNS
+    assert unescape(long.chat_message[-2].markdown[0].value) == "What about 1977?"
+    long.button(key="earlier").click().run()
+    assert len(long.chat_message) == 4 * RECENT_TURNS
+
+
 def test_two_sessions_at_once_keep_their_own_conversations(shipped_env, conversations):
     one, two = session(), session()
     ask(one, QUESTION)
