@@ -208,15 +208,13 @@ def add_index(sub: argparse._SubParsersAction) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.answer import Assistant
-    from qa.types import Filters, iso_date
 
     config = config_from_args(args)
-    dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
-    people = {"from_person": args.from_person, "to_person": args.to_person, "person": args.person}
-    filters = Filters(*dates, args.include_undated, not args.no_date_inference, **people)
+    filters = _filters(args)
+    history = _read_history(args.history) if args.history else []
     assistant = Assistant(config)
     writer = writer_for(args, config, assistant)
-    answer = assistant.ask(args.question, filters=filters)
+    answer = assistant.ask(args.question, history, filters=filters)
     if writer and not answer.error:
         answer = writer.write(answer, stream=False)
     if args.json:
@@ -224,13 +222,51 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM if answer.error else 0
     if answer.error:
         raise QuestionError(answer.error)
+    _print_answer(answer)
+    return 0
+
+
+def _filters(args: argparse.Namespace):
+    """The filters the date and people flags choose."""
+    from qa.types import Filters, iso_date
+
+    dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
+    people = {"from_person": args.from_person, "to_person": args.to_person, "person": args.person}
+    return Filters(*dates, args.include_undated, not args.no_date_inference, **people)
+
+
+def _read_history(path: Path) -> list[str]:
+    """The earlier turns of a conversation from a JSON file: a list of questions, or of answers as `ask --json`
+    prints them (their resolved question is what a follow-up is read against); DataError names what is wrong."""
+    try:
+        turns = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataError(f"--history {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"--history {path}: not JSON ({exc})") from None
+    if not isinstance(turns, list):
+        raise DataError(f"--history {path}: must be a JSON list of earlier questions or answers")
+    questions = []
+    for n, turn in enumerate(turns, start=1):
+        text = turn.get("resolved_question") or turn.get("question") if isinstance(turn, dict) else turn
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"--history {path}: turn {n} is neither a question nor an answer with one")
+        questions.append(text)
+    return questions
+
+
+def _print_answer(answer) -> None:
+    """An answer as the command line shows it: the text, the filters and notices, the sources, the related."""
     _print_kind(answer)
     _say(answer.text)
     for applied in (answer.applied_filter, answer.people_filter):
         if applied:
-            _say(f"\n({applied.description})")
-    if answer.notice:
-        _say(f"\n{answer.notice}")
+            _say(f"
+({applied.description})")
+    for line in (answer.override, answer.notice):
+        if line:
+            _say(f"
+{line}")
     if answer.sources:
         _say("\nSources:")
         for source in answer.sources:
@@ -240,7 +276,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _say("\nClosest documents:" if answer.abstained else "\nAlso related:")
         for source in answer.related:
             _say(f"  {source.citation()}")
-    return 0
 
 
 def _print_kind(answer) -> None:
@@ -264,6 +299,64 @@ def add_ask(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="ask the collection a question; prints a cited answer and its sources")
     p.add_argument("question", help="the question, in plain English")
     add_common(p, retrieval=True)
+    add_filters(p)
+    p.add_argument("--history", type=Path, metavar="FILE",
+                   help="the conversation so far: a JSON list of earlier questions (or of `ask --json` answers)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (fields in docs/answers.md)")
+    add_writing(p)
+    p.set_defaults(func=cmd_ask)
+
+
+CHAT_HELP = "Ask a question; a follow-up is read with the conversation so far. /new starts afresh, /quit ends."
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from qa.answer import Assistant
+
+    assistant = Assistant(config_from_args(args))
+    filters = _filters(args)
+    history: list = []
+    print(CHAT_HELP, flush=True)
+    for line in _lines(sys.stdin):
+        command = line.strip()
+        if command in ("/quit", "/exit", "/q"):
+            break
+        if command == "/new":
+            history = []
+            print("(a new conversation)", flush=True)
+            continue
+        if not command:
+            continue
+        answer = assistant.ask(command, history, filters=filters)
+        if answer.error:
+            _say(answer.error)
+            continue
+        _print_answer(answer)
+        print(flush=True)
+        history.append(answer)
+    return 0
+
+
+def _lines(stream):
+    """The lines typed, each after a "> " prompt (when typed at a terminal); ends at end of input."""
+    while True:
+        if stream.isatty():
+            print("> ", end="", flush=True)
+        line = stream.readline()
+        if not line:
+            return
+        yield line
+
+
+def add_chat(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("chat", help="a conversation on the command line: questions and follow-ups, /new, /quit")
+    add_common(p, retrieval=True)
+    add_filters(p)
+    p.set_defaults(func=cmd_chat)
+
+
+def add_filters(p: argparse.ArgumentParser) -> None:
+    """The date and people flags of ask and chat (a date or person named in the question replaces them for it)."""
     p.add_argument("--from", dest="date_from", metavar="DATE", help="only documents from this date on (YYYY[-MM[-DD]])")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="only documents up to this date (YYYY[-MM[-DD]])")
     p.add_argument("--include-undated", action="store_true", help="keep undated documents when --from/--to is given")
@@ -271,9 +364,6 @@ def add_ask(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from-person", metavar="NAME", help="only documents this person wrote (as the titles say)")
     p.add_argument("--to-person", metavar="NAME", help="only documents this person received (as the titles say)")
     p.add_argument("--person", metavar="NAME", help="only documents this person wrote, received, passed on or attended")
-    p.add_argument("--json", action="store_true", help="print the answer as JSON (fields in docs/answers.md)")
-    add_writing(p)
-    p.set_defaults(func=cmd_ask)
 
 
 # ---------------------------------------------------------------------------------------------- eval
@@ -460,7 +550,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="archive-qa", description="Cited answers from an archival collection.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_corpus, add_index, add_ask, add_eval, add_bench):
+    for add in (add_corpus, add_index, add_ask, add_chat, add_eval, add_bench):
         add(sub)
     return parser
 
