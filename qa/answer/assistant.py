@@ -27,6 +27,8 @@ from qa.types import Answer, AppliedFilter, AppliedPeople, Filters, Source
 MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPEECH = re.compile(r"\b(?:tell|tells|told|say|says|said|discuss|discussed|discusses|talk|talked|spoke|speak)\b", re.I)
+_REFERS_BACK = re.compile(r"\b(?:he|him|his|she|her|they|them|their|its|these|those)\b", re.I)
+ABSENT_WORDS = 2  # a yes/no question about at most this many words the collection never uses is answered "no"
 # Forms answered from the ranking (not from every document of a period or person): nothing ranked, nothing to say.
 ANSWERED_FROM_RANKING = frozenset({Form.LOOKUP, Form.CHANGE, Form.YESNO, Form.COMPARISON})
 THRESHOLDS_FILE = Path(__file__).parent.parent / "data" / "abstention.json"
@@ -154,6 +156,9 @@ class Assistant:
         )
         filters = filters or Filters()
         reading, date_filter, applied, people_mask, people_applied = self._read(resolved, filters)
+        followed = self._followed(question, resolved, history, filters, k, mode)
+        if followed is not None:
+            people_mask = followed if people_mask is None else people_mask & followed
         timings: dict[str, float] = {}
         t = time.perf_counter()
         query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
@@ -161,6 +166,7 @@ class Assistant:
         query, reading = self._as_written(resolved, query, reading)
         t = time.perf_counter()
         spans = [f.span for f in (applied, people_applied) if f]
+        spans += ["cited in the previous answer"] if followed is not None else []
         ranking, evidence, notice = self._retrieve(query, max(k, RANKING_DEPTH), mode, date_filter, people_mask, spans)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
@@ -169,8 +175,13 @@ class Assistant:
         answer.override = _override(filters, applied, people_applied)
         answer.unknown_names = self.unknown_names(resolved)
         answer.decided_by, step = self._decide(reading, answer.unknown_names, evidence, mode)
+        if followed is not None and step == "decline" and ranking:
+            answer.decided_by, step = "conversation", "closest"  # the previous answer's documents are in question
         closest = [self.index.records[h.position] for h in ranking[:k]], ranking[:k]
-        if step == "decline" or (not ranking and reading.form in ANSWERED_FROM_RANKING):
+        if step == "decline" and (absent := self._absent(resolved, reading)):
+            answer.text, answer.step = f"No document in the collection mentions {_joined(absent)}.", "answer"
+            answer.related = _abstained_related(*closest)
+        elif step == "decline" or (not ranking and reading.form in ANSWERED_FROM_RANKING):
             _abstain(answer, *closest)
         elif applied and applied.source == "question" and self._no_dated_record(applied, reading):
             _abstain(answer, *closest)
@@ -178,7 +189,8 @@ class Assistant:
         else:
             strength = partial(_strength, mode=mode)
             request = Request(reading, query, ranking, k, mode, date_filter, people_mask, strength,
-                              partial(self._search_part, mode=mode, mask=people_mask), _excluded(resolved))  # fmt: skip
+                              partial(self._search_part, mode=mode, mask=people_mask), _excluded(resolved),
+                              step == "closest")  # fmt: skip
             self._compose(answer, request)
             if not answer.abstained:
                 self._settle(answer, reading, step)
@@ -337,12 +349,38 @@ class Assistant:
         ("evidence").
         """
         reached = evidence >= self.thresholds[mode]
+        if reading.form in (Form.OVERVIEW, Form.UNDATED):
+            return "words", "answer"  # what the documents in scope are about: their words are not asked for
         if unknown:
             return "names", "closest" if reached else "decline"
         topic = reading.topic
         if (topic and all(self._known(t) for t in topic)) or (not topic and reading.form != Form.LOOKUP):
             return "words", "answer"
         return "evidence", "closest" if reached else "decline"
+
+    def _followed(
+        self, question: str, resolved: str, history: Sequence[str | Answer], filters: Filters, k: int, mode: str
+    ) -> np.ndarray | None:
+        """For a question that refers back ("what were they afraid of?", "which of his reports …") and that no
+        rule of `resolve_follow_up` rewrote: the documents the previous answer cites, as a record mask (None
+        for any other question, or when the previous answer cites nothing)."""
+        if not history or resolved != question or not _REFERS_BACK.search(question):
+            return None
+        last = history[-1]
+        previous = last if isinstance(last, Answer) else self.ask(str(last), history[:-1], filters, k=k, mode=mode)
+        if not previous.sources:
+            return None
+        mask = np.zeros(self.index.count, dtype=bool)
+        mask[[self.index.records.position(s.record.id) for s in previous.sources]] = True
+        return mask
+
+    def _absent(self, question: str, reading: Reading) -> list[str]:
+        """For a yes/no question about a word or two the collection never uses (and nothing else): those words as
+        the question writes them ("Does Khrushchev come up anywhere?"); else nothing."""
+        topic = reading.topic
+        if reading.form != Form.YESNO or not topic or len(topic) > ABSENT_WORDS or any(self._known(t) for t in topic):
+            return []
+        return [w for w in re.findall(r"[\w'’-]+", question) if set(self.index.tokens(w)) & set(topic)]
 
     def _no_dated_record(self, applied: AppliedFilter, reading: Reading) -> bool:
         """Whether a date read from a question that asks about something holds no dated record at all."""
@@ -444,9 +482,12 @@ def _abstain(answer: Answer, records, hits: list[Hit]) -> None:
     answer.abstained, answer.step = True, "decline"
     answer.text = "The collection does not seem to cover this question. The closest documents are listed below."
     answer.sentences, answer.sources, answer.lead = [], [], ""
-    answer.related = [
-        Source(i + 1, r, h.score, h.similarity, False) for i, (r, h) in enumerate(zip(records, hits, strict=True))
-    ]
+    answer.related = _abstained_related(records, hits)
+
+
+def _abstained_related(records, hits: list[Hit]) -> list[Source]:
+    """The closest documents shown under an answer that cites none."""
+    return [Source(i + 1, r, h.score, h.similarity, False) for i, (r, h) in enumerate(zip(records, hits, strict=True))]
 
 
 def _check_question(question: str) -> str | None:

@@ -60,6 +60,7 @@ class Request:
     strength: Callable[[Hit], float]
     search_part: Callable[[str], list[Hit]] = lambda text: []  # noqa: E731 - a part of the question searched alone
     excluded: DateFilter | None = None  # a date range the question leaves out ("everything that isn't from 1949")
+    closest: bool = False  # the answer shows the closest documents (the question's words are not all the collection's)
 
 
 @dataclass(slots=True)
@@ -104,8 +105,12 @@ class Composer:
         self.lookup(answer, hits, held, request.query.tokens, request.strength)
 
     def listed(self, answer: Answer, request: Request) -> None:
-        """List and period: every record allowed that holds the topic; with none, the look-up of the topic."""
+        """List and period: every record allowed that holds the topic; with none, the look-up of the topic. Shown
+        as the closest documents, the best ranked in their order."""
         reading = request.reading
+        if request.closest and reading.topic and request.ranking:  # by closeness, not date: the best first
+            self.listing(answer, [h.position for h in request.ranking[: request.k]], reading.topic)
+            return
         allowed = _allowed(self.index, request.date_filter, request.mask, undated=reading.undated)
         positions = select(self.index, allowed, reading, request.query, request.mode)
         if positions:
