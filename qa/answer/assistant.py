@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.compose import RANKING_DEPTH, Composer, Request, relead
-from qa.answer.dates import DateRange, find_date_range, strip_dates
+from qa.answer.dates import DateRange, find_date_range, named_day, strip_dates
 from qa.answer.forms import Form, Reading, capitalised_names, excluded_date, read_question, swap_topic
 from qa.answer.leads import CLOSEST_LEAD
 from qa.config import MAX_K, MODES, Config
@@ -190,7 +190,7 @@ class Assistant:
             strength = partial(_strength, mode=mode)
             request = Request(reading, query, ranking, k, mode, date_filter, people_mask, strength,
                               partial(self._search_part, mode=mode, mask=people_mask), _excluded(resolved),
-                              step == "closest")  # fmt: skip
+                              step == "closest", named_day(resolved))  # fmt: skip
             self._compose(answer, request)
             if not answer.abstained:
                 self._settle(answer, reading, step)
@@ -216,19 +216,20 @@ class Assistant:
     ) -> tuple[np.ndarray | None, AppliedPeople | None]:
         """The people a question names in roles, else the user's people filters (the question's win for that
         question); as a record mask and a note. A question that has someone tell, say or discuss reads the
-        people of a conversation record (its participants) in either role."""
-        speech = ("participants",) if _SPEECH.search(question) else ()
+        people it names in any role of a title (a conversation's participants, the one who reports it)."""
+        speech = _SPEECH.search(question) is not None
         if filters.infer_people and reading.has_people:
             authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
         elif filters.from_person or filters.to_person or filters.person:
             authors = self._person_keys("from_person", filters.from_person)
             recipients = self._person_keys("to_person", filters.to_person)
             anyone = self._person_keys("person", filters.person)
-            source, speech = "filters", ()
+            source, speech = "filters", False
         else:
             return None, None
         mask = np.ones(self.index.count, dtype=bool)
-        for keys, roles in ((authors, ("authors", *speech)), (recipients, ("recipients", *speech)), (anyone, None)):
+        in_roles = (None, None) if speech else (("authors",), ("recipients",))
+        for keys, roles in ((authors, in_roles[0]), (recipients, in_roles[1]), (anyone, None)):
             if keys:
                 mask &= self.index.with_people(keys, roles)
         span = _describe_people(self.index, authors, recipients, anyone)

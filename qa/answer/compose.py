@@ -35,6 +35,7 @@ LIST_DEPTH = 1000  # records looked at for a list that names a topic
 LIST_COVERAGE = 0.6  # the share of the topic's word weight a listed document must hold
 DENSE_MARGIN = 0.05  # with no document holding the topic's words: those this close in meaning to the closest
 CHANGE_SHARE = 0.4  # change over time: a period's evidence is at least this strong against the best
+PER_PERIOD = 2  # change over time: documents shown for one period at most
 CHANGE_DEPTH = 100  # change over time: records looked at within the range (so that no period is missed)
 SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
 PASSAGE_ORDER = 1_000_000  # a passage's place among its record's candidates: after every summary sentence
@@ -61,6 +62,7 @@ class Request:
     search_part: Callable[[str], list[Hit]] = lambda text: []  # noqa: E731 - a part of the question searched alone
     excluded: DateFilter | None = None  # a date range the question leaves out ("everything that isn't from 1949")
     closest: bool = False  # the answer shows the closest documents (the question's words are not all the collection's)
+    day: int | None = None  # the one day the question names (YYYYMMDD): documents of that day answer first
 
 
 @dataclass(slots=True)
@@ -100,8 +102,11 @@ class Composer:
     # ------------------------------------------------------------------------------------------ the forms
 
     def looked_up(self, answer: Answer, request: Request) -> None:
-        """Look-up: the best records' sentences that answer, undated ones held back under a date range."""
+        """Look-up: the best records' sentences that answer, undated ones held back under a date range, and those of
+        another day held back when the question names a day some of them are of."""
         hits, held = _dated_first(self.index, request.ranking[: request.k], request.date_filter)
+        if request.day and (that_day := [h for h in hits if self.index.first_days([h.position])[0] == request.day]):
+            hits, held = that_day, [h for h in hits if h not in that_day] + held
         self.lookup(answer, hits, held, request.query.tokens, request.strength)
 
     def listed(self, answer: Answer, request: Request) -> None:
@@ -315,9 +320,10 @@ class Composer:
         unit = "month" if _within_a_year([self.index.records[h.position].date for h in evidence]) else "year"
         chosen = self._per_period(evidence, unit, tokens, max((h.score for h in hits), default=1.0) or 1.0)
         cited = []
-        for hit in chosen:
+        for n, hit in enumerate(chosen):
             record = self.index.records[hit.position]
-            heading = f"{period_name(record.date, unit)}:"
+            period = period_name(record.date, unit)
+            heading = "" if n and _period_of(cited, unit) == period else f"{period}:"
             cited.append(Cited(record, self.key_sentences(record, tokens), hit.score, hit.similarity, heading))
         taken = {h.position for h in chosen}
         related = [(self.index.records[h.position], h) for h in shown if h.position not in taken]
@@ -325,15 +331,18 @@ class Composer:
         add_summary_line(answer, change_line(cited, self.index, unit))
 
     def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float) -> list[Hit]:
-        """Each period's record whose best sentence (with its retrieval) scores best, periods in order."""
-        best: dict[str, tuple[float, Hit]] = {}
+        """Each period's PER_PERIOD records whose best sentence (with its retrieval) scores best, in date order."""
+        best: dict[str, list[tuple[float, Hit]]] = {}
         for hit in hits:
             record = self.index.records[hit.position]
             period = record.date[: 7 if unit == "month" else 4]
             score = self._best_sentence(record, tokens) + self._retrieval_part(hit, top)
-            if period not in best or score > best[period][0]:
-                best[period] = (score, hit)
-        return [best[p][1] for p in sorted(best)]
+            best.setdefault(period, []).append((score, hit))
+        chosen = []
+        for period in sorted(best):
+            ranked = sorted(best[period], key=lambda x: -x[0])[:PER_PERIOD]
+            chosen += sorted((h for _, h in ranked), key=lambda h: self.index.records[h.position].date)
+        return chosen
 
     def _best_sentence(self, record: Record, tokens: Sequence[str]) -> float:
         """The score of the record's sentence that matches the tokens best (0 for a record without a summary)."""
@@ -395,6 +404,11 @@ def _written_as(canonical: str, records: Sequence[Record]) -> str:
             if at >= 0:
                 return text[at : at + len(canonical)]
     return canonical.title()
+
+
+def _period_of(cited: list[Cited], unit: str) -> str:
+    """The period of the last cited record ("" with none)."""
+    return period_name(cited[-1].record.date, unit) if cited else ""
 
 
 def _within_a_year(dates: Sequence[str]) -> bool:

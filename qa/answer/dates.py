@@ -23,6 +23,29 @@ _SEASONS = {  # (first month, last month); winter runs from the December before
 }
 _END_POINT = rf"(?:{_POINT}|{_DECADE})"
 
+# A year written with two digits: after an apostrophe ("in '49"), after a season ("summer of 49") or after a month
+# when it cannot be a day ("feb 49").
+_SHORT_YEAR = re.compile(
+    rf"['’](\d\d)\b|\b({_MONTH}|{_SEASON}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)(\.?\s+(?:of\s+)?)(\d\d)"
+    r"\b(?!\s*(?:,|st|nd|rd|th|\d))",
+    re.I,
+)
+CENTURY_PIVOT = 30  # a two-digit year above this is of the 1900s, else of the 2000s
+
+
+def expand_years(question: str) -> str:
+    """The question with its two-digit years written in full ("summer of '49" → "summer of 1949")."""
+
+    def full(m: re.Match[str]) -> str:
+        digits = m.group(1) or m.group(4)
+        if m.group(2) and int(digits) <= 31 and not re.fullmatch(_SEASON, m.group(2), re.I):
+            return m.group(0)  # "May 12": a day of the month
+        year = f"{19 if int(digits) > CENTURY_PIVOT else 20}{digits}"
+        return year if m.group(1) else f"{m.group(2)}{m.group(3)}{year}"
+
+    return _SHORT_YEAR.sub(full, question)
+
+
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "months",
@@ -118,8 +141,10 @@ def find_date_range(question: str) -> DateRange | None:
     """The date range a question names, or None when it names no date.
 
     A range expression ("between 1949 and 1951", "in spring 1949", "before 1960", "in the 1970s") wins;
-    several single dates ("the talks of 1949 and the conference of 1977") span from the first to the last.
+    several single dates ("the talks of 1949 and the conference of 1977") span from the first to the last. A
+    two-digit year is read in full (`expand_years`).
     """
+    question = expand_years(question)
     for kind, pattern in _RULES:
         m = pattern.search(question)
         if not m:
@@ -153,7 +178,9 @@ def _bounds(kind: str, m: re.Match[str]) -> tuple[int | None, int | None]:
 
 
 def date_phrases(question: str) -> list[str]:
-    """The question's date expressions as written, in order ("in June 1949", "between 1949 and 1951")."""
+    """The question's date expressions as written (years in full), in order ("in June 1949", "between 1949 and
+    1951")."""
+    question = expand_years(question)
     found = []
     for _, pattern in _RULES:
         found += [(m.start(), m.group(0).strip()) for m in pattern.finditer(question)]
@@ -164,6 +191,26 @@ def date_phrases(question: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def strip_dates(question: str) -> str:
     """The question without its date expressions (for follow-ups that bring a new date)."""
+    question = expand_years(question)
     for _, pattern in _RULES:
         question = pattern.sub(" ", question)
     return " ".join(question.split())
+
+
+_DAY = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?,?\s+({_YEAR})\b"
+    rf"|\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+({_YEAR})\b",
+    re.I,
+)
+
+
+def named_day(question: str) -> int | None:
+    """The one day a question names ("17 May 1949", "May 17, 1949") as YYYYMMDD, or None."""
+    m = _DAY.search(expand_years(question))
+    if not m:
+        return None
+    day, month, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(4), m.group(6))
+    try:
+        return int(date(int(year), MONTHS[month.lower()], int(day)).strftime("%Y%m%d"))
+    except ValueError:
+        return None

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from qa.answer.dates import date_phrases, find_date_range, strip_dates
+from qa.answer.dates import date_phrases, expand_years, find_date_range, strip_dates
 from qa.index.lexical import Analyzer
 from qa.index.people import Name, People
 from qa.records import MONTHS
@@ -75,7 +75,8 @@ _DOCS = (
     r"|memos?|notes?|conversations?|transcripts?|messages?|minutes|wires?|dispatch(?:es)?)"
 )
 _WHO = re.compile(
-    r"^\s*(?:who|what)\s+(?:was|is|were|are)\s+(?:the\s+person\s+called\s+|someone\s+called\s+)?(.+?)[\s?.!]*$"
+    r"^\s*(?:who|what)\s+(?:was|is|were|are)\s+(?:the\s+person\s+called\s+|someone\s+called\s+)?(.+?)"
+    r"(?:,\s*(?:going\s+by|according\s+to|judging\s+by|from|in)\b[^,]*)?[\s?.!]*$"
     r"|^\s*(?:who|what)\s+(?:does|did|do)\s+(?:the\s+name\s+)?(.+?)\s+(?:stand\s+for|refer\s+to|mean)[\s?.!]*$",
     re.I,
 )
@@ -90,7 +91,7 @@ _LIST = re.compile(
     rf"|^\s*(?:please\s+)?(?:show|give|find|name)\s+(?:me\s+)?(?:all|every|each|the|any)?\s*{_DOCS}\b"
     rf"|\b{_DOCS}\s+(?:that|which|who)\s+(?:mention|name|discuss|refer|concern|deal|talk|speak|cover)"
     rf"|^\s*(?:are|is|were|was)\s+there\s+(?:any\s+|some\s+)?(?:\w+\s+){{0,2}}?{_DOCS}\b"
-    rf"|\bhow\s+many\s+(?:\w+\s+){{0,2}}?{_DOCS}\b"
+    r"|\bhow\s+many\b"
     rf"|\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+)?{_DOCS}\b"
     r"|\bundated\b",
     re.I,
@@ -220,6 +221,7 @@ def excluded_date(question: str) -> bool:
     found = find_date_range(question)
     if found is None:
         return False
+    question = expand_years(question)
     at = question.find(found.phrase)
     before = question[max(0, at - 40) : at] + (
         found.phrase.split()[0] + " " if found.phrase.startswith("from ") else ""
