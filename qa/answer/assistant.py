@@ -325,8 +325,13 @@ class Assistant:
     def _name_forms(self, question: str) -> dict[str, str]:
         """The tokens of a question's names that the collection uses only in a near form, mapped to that form: a
         name is matched as the collection writes it ("Maoist" finds "Maoism", "Czechoslovakia" "Czechoslovak"),
-        the form by which it is known for abstention (`unknown_names`)."""
+        the form by which it is known for abstention (`unknown_names`). A word the collection never uses but
+        writes one letter apart is read as the collection writes it ("recieving", "telegarm")."""
         forms = {}
+        for word in re.findall(r"[^\W\d_]+", strip_dates(question)):
+            tokens = self.index.tokens(word)
+            if len(tokens) == 1 and not self.index.uses(tokens[0]) and (spelled := self.index.spelled(word)):
+                forms[tokens[0]] = spelled
         for name in self._names_in(question):
             forms.update(self._forms_of(name))
         return forms

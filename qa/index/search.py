@@ -34,6 +34,8 @@ CANDIDATES = 50
 # Under a date range, an undated record may be from any time: it is kept, but ranked after dated matches.
 UNDATED_WEIGHT = 0.5
 LOAD_ATTEMPTS = 3
+SPELLED_FROM = 6  # words this long or longer are read as the collection's word one letter apart
+SPELLED_SHORTER = 4  # ... when that word's token is at most this many letters shorter than the word's own
 _SEARCH_THREADS: list[ThreadPoolExecutor] = []  # dense searches of hybrid questions, beside the lexical one
 _SEARCH_THREADS_LOCK = threading.Lock()
 
@@ -326,6 +328,23 @@ class ArchiveIndex:
         if self.lexical.document_frequency(token) > 0:
             return True
         return self.passages is not None and self.passages.lexical.document_frequency(token) > 0
+
+    def spelled(self, word: str) -> str | None:
+        """The collection's token for a word it never uses but writes one letter apart ("recieving": receiv,
+        "telegarm": telegram), the most used if several; None for a word under SPELLED_FROM letters or none near."""
+        word = word.lower()
+        if len(word) < SPELLED_FROM or not word.isalpha():
+            return None
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        near = {word[:i] + word[i + 1 :] for i in range(len(word))}
+        near |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+        near |= {word[:i] + c + word[i + 1 :] for i in range(1, len(word)) for c in letters}
+        near |= {word[:i] + c + word[i:] for i in range(1, len(word) + 1) for c in letters}
+        own = self.tokens(word)
+        least = len(own[0]) - SPELLED_SHORTER if len(own) == 1 else len(word)
+        tokens = {t for w in near for t in self.tokens(w)[:1] if len(self.tokens(w)) == 1 and len(t) >= least}
+        found = [t for t in tokens if self.uses(t)]
+        return max(found, key=lambda t: (self.lexical.document_frequency(t), t)) if found else None
 
     def matching(self, tokens: Sequence[str], depth: int | None = None, allowed: np.ndarray | None = None):
         """The positions of the records (within `allowed`) that hold any of the tokens, best match first."""
