@@ -216,7 +216,7 @@ class Assistant:
     ) -> tuple[np.ndarray | None, AppliedPeople | None]:
         """The people a question names in roles, else the user's people filters (the question's win for that
         question); as a record mask and a note. A question that has someone tell, say or discuss reads the
-        people it names in any role of a title (a conversation's participants, the one who reports it)."""
+        participants of a conversation record in either role."""
         speech = _SPEECH.search(question) is not None
         if filters.infer_people and reading.has_people:
             authors, recipients, anyone, source = reading.authors, reading.recipients, (), "question"
@@ -228,7 +228,9 @@ class Assistant:
         else:
             return None, None
         mask = np.ones(self.index.count, dtype=bool)
-        in_roles = (None, None) if speech else (("authors",), ("recipients",))
+        in_roles = (
+            (("authors", "participants"), ("recipients", "participants")) if speech else (("authors",), ("recipients",))
+        )
         for keys, roles in ((authors, in_roles[0]), (recipients, in_roles[1]), (anyone, None)):
             if keys:
                 mask &= self.index.with_people(keys, roles)

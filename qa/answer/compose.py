@@ -36,6 +36,7 @@ LIST_COVERAGE = 0.6  # the share of the topic's word weight a listed document mu
 DENSE_MARGIN = 0.05  # with no document holding the topic's words: those this close in meaning to the closest
 CHANGE_SHARE = 0.4  # change over time: a period's evidence is at least this strong against the best
 PER_PERIOD = 2  # change over time: documents shown for one period at most
+SECOND_IN_PERIOD = 0.98  # ... the second only when it answers nearly as well as the first
 CHANGE_DEPTH = 100  # change over time: records looked at within the range (so that no period is missed)
 SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
 PASSAGE_ORDER = 1_000_000  # a passage's place among its record's candidates: after every summary sentence
@@ -114,8 +115,11 @@ class Composer:
         as the closest documents, the best ranked in their order."""
         reading = request.reading
         if request.closest and reading.topic and request.ranking:  # by closeness, not date: the best first
-            self.listing(answer, [h.position for h in request.ranking[: request.k]], reading.topic)
-            return
+            kind = self.index.holding(reading.required) if reading.required else None
+            ranked = [h.position for h in request.ranking if kind is None or kind[h.position]][: request.k]
+            if ranked:
+                self.listing(answer, ranked, reading.topic)
+                return
         allowed = _allowed(self.index, request.date_filter, request.mask, undated=reading.undated)
         positions = select(self.index, allowed, reading, request.query, request.mode)
         if positions:
@@ -133,7 +137,8 @@ class Composer:
         else:
             hits = self.index.search(query, CHANGE_DEPTH, mode, request.date_filter, request.mask)
         shown = ranking[: max(request.k, RANKING_DEPTH)]
-        self.change(answer, hits, request.reading.topic or query.tokens, request.strength, shown)
+        people = request.reading.has_people
+        self.change(answer, hits, request.reading.topic or query.tokens, request.strength, shown, people=people)
 
     def who(self, answer: Answer, request: Request) -> None:
         """Who-is: what the alias table says the name stands for, then the documents of that person, in date
@@ -301,7 +306,9 @@ class Composer:
         cited = [Cited(r, self.key_sentences(r, tokens, limit)) for r in records]
         finish(answer, cited, [], lead or documents_lead(records, self.index))
 
-    def change(self, answer: Answer, hits: list[Hit], tokens: list[str], strength, shown: list[Hit]) -> None:
+    def change(
+        self, answer: Answer, hits: list[Hit], tokens: list[str], strength, shown: list[Hit], *, people: bool = False
+    ) -> None:
         """One document for every period that has evidence, periods in order, each under its period; the records of
         `shown` (the answer's ranking) not cited are related.
 
@@ -318,7 +325,7 @@ class Composer:
             and (strength(h) >= CHANGE_SHARE * best or wanted & set(self.index.record_tokens(h.position)))
         ]
         unit = "month" if _within_a_year([self.index.records[h.position].date for h in evidence]) else "year"
-        chosen = self._per_period(evidence, unit, tokens, max((h.score for h in hits), default=1.0) or 1.0)
+        chosen = self._per_period(evidence, unit, tokens, max((h.score for h in hits), default=1.0) or 1.0, people)
         cited = []
         for n, hit in enumerate(chosen):
             record = self.index.records[hit.position]
@@ -330,8 +337,10 @@ class Composer:
         finish(answer, cited, related, documents_lead([c.record for c in cited], self.index, by=unit))
         add_summary_line(answer, change_line(cited, self.index, unit))
 
-    def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float) -> list[Hit]:
-        """Each period's PER_PERIOD records whose best sentence (with its retrieval) scores best, in date order."""
+    def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float, everyone: bool) -> list[Hit]:
+        """Each period's record whose best sentence (with its retrieval) scores best, and the next one when it
+        scores nearly as well (up to PER_PERIOD; whatever its score when `everyone`: the documents are those of
+        the people asked about), in date order."""
         best: dict[str, list[tuple[float, Hit]]] = {}
         for hit in hits:
             record = self.index.records[hit.position]
@@ -340,8 +349,9 @@ class Composer:
             best.setdefault(period, []).append((score, hit))
         chosen = []
         for period in sorted(best):
-            ranked = sorted(best[period], key=lambda x: -x[0])[:PER_PERIOD]
-            chosen += sorted((h for _, h in ranked), key=lambda h: self.index.records[h.position].date)
+            ranked = sorted(best[period], key=lambda x: -x[0])
+            kept = [h for score, h in ranked[:PER_PERIOD] if everyone or score >= SECOND_IN_PERIOD * ranked[0][0]]
+            chosen += sorted(kept, key=lambda h: self.index.records[h.position].date)
         return chosen
 
     def _best_sentence(self, record: Record, tokens: Sequence[str]) -> float:

@@ -283,6 +283,8 @@ def _mentions(tokens: list[str], people: People) -> list[tuple[int, int, set[str
     longest = min(people.longest_handle, MAX_NAME_WORDS)
     while i < len(tokens):
         if not people.starts_a_handle(tokens[i]):
+            if tokens[i].endswith("s") and (keys := people.keys_for_handle(tokens[i][:-1])):
+                found.append((i, i + 1, keys))  # a possessive written without its apostrophe: "kovalevs"
             i += 1
             continue
         for size in range(min(longest, len(tokens) - i), 0, -1):

@@ -35,7 +35,6 @@ CANDIDATES = 50
 UNDATED_WEIGHT = 0.5
 LOAD_ATTEMPTS = 3
 SPELLED_FROM = 6  # words this long or longer are read as the collection's word one letter apart
-SPELLED_SHORTER = 4  # ... when that word's token is at most this many letters shorter than the word's own
 _SEARCH_THREADS: list[ThreadPoolExecutor] = []  # dense searches of hybrid questions, beside the lexical one
 _SEARCH_THREADS_LOCK = threading.Lock()
 
@@ -330,20 +329,23 @@ class ArchiveIndex:
         return self.passages is not None and self.passages.lexical.document_frequency(token) > 0
 
     def spelled(self, word: str) -> str | None:
-        """The collection's token for a word it never uses but writes one letter apart ("recieving": receiv,
-        "telegarm": telegram), the most used if several; None for a word under SPELLED_FROM letters or none near."""
+        """The collection's token for a word it never uses but writes with one letter more or less or two
+        neighbours swapped, never another letter ("recieving": receiv, "telegarm": telegram, "governmnet": govern;
+        "advise" is not "advice"), the most used if several; the token itself that near the word's own, or the
+        word's beginning ("proceed" is not "prove"). None for a word under SPELLED_FROM letters or none near."""
         word = word.lower()
         if len(word) < SPELLED_FROM or not word.isalpha():
             return None
         letters = "abcdefghijklmnopqrstuvwxyz"
         near = {word[:i] + word[i + 1 :] for i in range(len(word))}
         near |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
-        near |= {word[:i] + c + word[i + 1 :] for i in range(1, len(word)) for c in letters}
         near |= {word[:i] + c + word[i:] for i in range(1, len(word) + 1) for c in letters}
         own = self.tokens(word)
-        least = len(own[0]) - SPELLED_SHORTER if len(own) == 1 else len(word)
-        tokens = {t for w in near for t in self.tokens(w)[:1] if len(self.tokens(w)) == 1 and len(t) >= least}
-        found = [t for t in tokens if self.uses(t)]
+        if len(own) != 1:
+            return None
+        tokens = {t for w in near for t in self.tokens(w)[:1] if len(self.tokens(w)) == 1}
+        near_enough = lambda t: _one_apart(own[0], t) or (word.startswith(t) and len(t) >= len(own[0]) - 4)  # noqa: E731
+        found = [t for t in tokens if self.uses(t) and near_enough(t)]
         return max(found, key=lambda t: (self.lexical.document_frequency(t), t)) if found else None
 
     def matching(self, tokens: Sequence[str], depth: int | None = None, allowed: np.ndarray | None = None):
@@ -440,6 +442,17 @@ class ArchiveIndex:
             return 0.0
         present = set(text)
         return sum(w for t, w in weights.items() if t in present) / total
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """Whether two tokens differ by one letter added or removed, or two neighbours swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def current_build(index_dir: Path) -> Path:
