@@ -261,12 +261,10 @@ def _print_answer(answer) -> None:
     _say(answer.text)
     for applied in (answer.applied_filter, answer.people_filter):
         if applied:
-            _say(f"
-({applied.description})")
+            _say(f"\n({applied.description})")
     for line in (answer.override, answer.notice):
         if line:
-            _say(f"
-{line}")
+            _say(f"\n{line}")
     if answer.sources:
         _say("\nSources:")
         for source in answer.sources:
