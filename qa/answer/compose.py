@@ -35,8 +35,7 @@ LIST_DEPTH = 1000  # records looked at for a list that names a topic
 LIST_COVERAGE = 0.6  # the share of the topic's word weight a listed document must hold
 DENSE_MARGIN = 0.05  # with no document holding the topic's words: those this close in meaning to the closest
 CHANGE_SHARE = 0.4  # change over time: a period's evidence is at least this strong against the best
-PER_PERIOD = 2  # change over time: documents shown for one period at most
-SECOND_IN_PERIOD = 0.98  # ... the second only when it answers nearly as well as the first
+PER_PERIOD = 2  # change over time: documents shown for one period of the people asked about (else one)
 CHANGE_DEPTH = 100  # change over time: records looked at within the range (so that no period is missed)
 SINGLE_SENTENCES = 2  # a list of one document quotes up to this many of its sentences
 PASSAGE_ORDER = 1_000_000  # a passage's place among its record's candidates: after every summary sentence
@@ -338,9 +337,8 @@ class Composer:
         add_summary_line(answer, change_line(cited, self.index, unit))
 
     def _per_period(self, hits: list[Hit], unit: str, tokens: list[str], top: float, everyone: bool) -> list[Hit]:
-        """Each period's record whose best sentence (with its retrieval) scores best, and the next one when it
-        scores nearly as well (up to PER_PERIOD; whatever its score when `everyone`: the documents are those of
-        the people asked about), in date order."""
+        """Each period's record whose best sentence (with its retrieval) scores best (its PER_PERIOD best when
+        `everyone`: the documents are those of the people asked about), in date order."""
         best: dict[str, list[tuple[float, Hit]]] = {}
         for hit in hits:
             record = self.index.records[hit.position]
@@ -350,7 +348,7 @@ class Composer:
         chosen = []
         for period in sorted(best):
             ranked = sorted(best[period], key=lambda x: -x[0])
-            kept = [h for score, h in ranked[:PER_PERIOD] if everyone or score >= SECOND_IN_PERIOD * ranked[0][0]]
+            kept = [h for _, h in ranked[: PER_PERIOD if everyone else 1]]
             chosen += sorted(kept, key=lambda h: self.index.records[h.position].date)
         return chosen
 
