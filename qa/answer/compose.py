@@ -13,6 +13,7 @@ Each opens with a lead line made from the cited records' fields (qa/answer/leads
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -43,7 +44,9 @@ RANKING_DEPTH = 10  # an answer keeps the ranking to this depth (or k, if larger
 UNDATED_SHOWN = 3  # undated documents an undated answer describes at most
 CLOSEST_DATED = 2  # dated documents it names as closest in content
 CLOSEST_DATED_HEADING = "Dated documents closest to it in content (evidence of its time, not its date):"
-SUMMARY_WORDS = 3  # words a summary line names for what recurs, what is new, what is shared or apart
+TELLING_WORDS = 3  # a sentence quoted for its record says at least this many words its title does not
+# A sentence that leans on the one before it: opens with a pronoun or "this", or says "also" early on.
+_LEANS = re.compile(r"^(?:he|she|it|they|his|her|its|their|this|these|that|those|such)\b|^(?:\S+\s+){0,3}also\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +211,18 @@ class Composer:
         """The record's most relevant sentences (the first ones when there is nothing to match), in summary order."""
         ranked = self.scored(record, tokens) if tokens else []
         if not ranked:
-            return list(split_sentences(record.summary)[:limit])
+            return self._telling(record, limit)
         best = ranked[0][0]
         kept = [r for r in ranked[:limit] if r[0] >= 0.5 * best]
         return [r[2] for r in sorted(kept, key=lambda r: r[1])]
+
+    def _telling(self, record: Record, limit: int) -> list[str]:
+        """The record's first sentences, from the first that says more than its title (at least TELLING_WORDS
+        words of its own: not "Kovalev reports to Stalin on the politburo meeting." before what was discussed)."""
+        sentences = split_sentences(record.summary)
+        title = set(self.index.tokens(record.title))
+        start = next((i for i, t in enumerate(sentences) if len(set(self.index.tokens(t)) - title) >= TELLING_WORDS), 0)
+        return list(sentences[start : start + limit])
 
     def overview(self, answer: Answer, request: Request) -> None:
         """Overview: the documents in scope counted by year, kind and correspondent, then each quoted by its first
@@ -439,14 +450,29 @@ def date_order(index: ArchiveIndex, positions) -> list[int]:
     return [int(p) for p in positions[np.lexsort((positions, keys))]]
 
 
+def with_antecedents(cited: Cited) -> None:
+    """Quote before a sentence that leans on the one before it ("Stalin also discusses …", "He …", "This …")
+    that sentence too (a summary's sentences only, in summary order)."""
+    if cited.paragraphs or not cited.sentences:
+        return
+    summary = split_sentences(cited.record.summary)
+    wanted = {i for i, t in enumerate(summary) if t in cited.sentences}
+    wanted |= {i - 1 for i in wanted if i > 0 and _LEANS.search(summary[i])}
+    if wanted:
+        cited.sentences = [summary[i] for i in sorted(wanted)]
+
+
 def finish(answer: Answer, cited: list[Cited], related: list[tuple[Record, Hit]], lead: str) -> None:
-    """Fill the answer: numbered sentences under the lead line, the cited sources, then the related ones."""
+    """Fill the answer: numbered sentences under the lead line (each with a capital first letter, and the sentence
+    before any that leans on it), the cited sources, then the related ones."""
     sentences = []
+    for c in cited:
+        with_antecedents(c)
     for n, c in enumerate(cited, start=1):
         heading = "\n\n".join(h for h in (lead if n == 1 else "", c.heading) if h)
         quoted = c.sentences or [""]
         for i, sentence in enumerate(quoted):
-            text = trim(sentence) if sentence else ""
+            text = trim(sentence[:1].upper() + sentence[1:]) if sentence else ""
             sentences.append(AnswerSentence(text, n, c.record.id, context_for(c.record), heading if i == 0 else "",
                                             c.paragraphs.get(i, 0)))
     answer.lead = lead

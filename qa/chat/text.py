@@ -132,11 +132,14 @@ def written_label(answer: Answer, *, light: bool = False) -> str | None:
 
 
 def answer_notes(answer: Answer, infer_dates: bool = True) -> list[str]:
-    """The captions above an answer (escaped): how a follow-up was read and which filters applied."""
+    """The captions above an answer (escaped): how a follow-up was read, which filters applied, and the line
+    saying the question's date or people replaced the sidebar's."""
     notes = []
     if answer.resolved_question.strip() != answer.question.strip():
         notes.append("Read with the previous question as: " + escape_markdown(answer.resolved_question))
     notes += [escape_markdown(first_upper(line) + ".") for line in filter_lines(answer, infer_dates)]
+    if getattr(answer, "override", ""):
+        notes.append(escape_markdown(answer.override))
     return notes
 
 

@@ -161,3 +161,17 @@ def test_a_yes_no_about_words_the_collection_never_uses_says_no_document_mention
     answer = helper.ask("Does Khrushchev come up anywhere in the collection?", mode="bm25")
     assert answer.text == "No document in the collection mentions Khrushchev." and not answer.sources
     assert not answer.abstained and answer.step == "answer"
+
+
+def test_quoted_sentences_start_with_a_capital_and_bring_the_sentence_they_lean_on(helper):
+    answer = helper.ask("What did Stalin say about the PLA forces?", mode="bm25")
+    texts = [s.text for s in answer.sentences if s.text]
+    assert texts and all(t[0].isupper() for t in texts)
+    cable = next(s for s in answer.sources if s.record.title.startswith("Cable, Stalin to Mao"))
+    assert cable.quoted[0].startswith("Stalin gives to Mao") and cable.quoted[1].startswith("Stalin also discusses")
+
+
+def test_a_list_quotes_the_sentence_that_says_more_than_the_title(helper):
+    answer = helper.ask("What happened in May 1949?", mode="bm25")
+    report = next(s for s in answer.sources if s.record.title.startswith("Cable, Kovalev to Stalin, Report"))
+    assert report.quoted[0].startswith("the discussion concerned")

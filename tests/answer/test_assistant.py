@@ -246,8 +246,10 @@ def test_ask_cli_json_schema(shipped_config, capsys):
     assert len(data["sources"]) + len(data["related"]) <= 3
     for sentence in data["sentences"]:
         cited = next(s for s in data["sources"] if s["n"] == sentence["n"])
-        assert sentence["text"].removesuffix(" …") in cited["summary"]
-        assert sentence["text"].removesuffix(" …") not in cited["unquoted"]  # the card shows only the rest
+        said = sentence["text"].removesuffix(" …")
+        as_written = said if said in cited["summary"] else said[:1].lower() + said[1:]  # capitalised when quoted
+        assert as_written in cited["summary"]
+        assert as_written not in cited["unquoted"]  # the card shows only the rest
         assert f"[{sentence['n']}]" in data["answer"]
     assert data["answer"].startswith(data["lead"]) and data["form"] == "lookup"
 
