@@ -10,8 +10,8 @@ import pyarrow as pa
 import streamlit as st
 
 from app_pages import common
-from qa.chat.collection import UNDATED_CHOICES, Browse, browse_rows, status_line
-from qa.chat.text import escape_markdown, question_words, record_label
+from qa.chat.collection import ORDER_CHOICES, UNDATED_CHOICES, Browse, browse_rows, status_line
+from qa.chat.text import document_question, escape_markdown, question_words, record_label
 
 YEAR_CHART = "browse_year_chart"
 
@@ -43,9 +43,12 @@ def year_clicked(span: tuple[int, int]) -> None:
 
 
 def filters(view, people) -> Browse:
-    """The table's filters: words; then years, correspondent and undated documents side by side; collections."""
+    """The table's filters and order: words and order; then years, correspondent and undated documents side by side;
+    collections."""
     span = view.year_range
-    words = st.text_input("Words in the title, summary or correspondents", key="browse_words")
+    top, order_column = st.columns([3, 1])
+    words = top.text_input("Words in the title, summary or correspondents", key="browse_words")
+    order = order_column.selectbox("Order", list(ORDER_CHOICES), format_func=ORDER_CHOICES.get, key="browse_order")
     left, middle, right = st.columns([2, 2, 1.4])
     years = None
     if span:
@@ -60,27 +63,27 @@ def filters(view, people) -> Browse:
     if len(view.collections) > 1:
         chosen = tuple(st.multiselect("Collections", view.collections, key="browse_collections",
                                       placeholder="Every collection"))
-    return Browse(words, years if years and tuple(years) != span else None, person, chosen, undated)
+    return Browse(words, years if years and tuple(years) != span else None, person, chosen, undated, order)
 
 
 def index_status(view, problem) -> None:
-    """The index in the sidebar: what it holds, whether it is up to date, and its rebuild."""
+    """The index in the sidebar: whether it is up to date; under "Advanced", what it holds and its rebuild."""
     sb = st.sidebar
-    if view:
-        sb.caption(escape_markdown(view.build_line()) + "  \n" + status_line(problem))
-    else:
-        sb.caption("No usable index")
+    sb.caption(status_line(problem) if view else "No usable index")
     if problem:
         sb.caption(escape_markdown(problem))
-    sb.button("Rebuild index", key="rebuild_browse", on_click=common.request_rebuild,
-              help="Read the corpus again and embed what is new or changed (the same as `archive-qa index`).")
+    with sb.expander("Advanced", expanded=bool(problem)):
+        if view:
+            st.caption(escape_markdown(view.build_line()))
+        st.button("Rebuild the index", key="rebuild_browse", on_click=common.request_rebuild,
+                  help="Read the corpus again and take in new or changed documents (as `archive-qa index` does).")
 
 
 def main() -> None:
     st.set_page_config(layout="wide")  # the table needs the width
     common.start()
     config = common.config()
-    st.sidebar.header("Index")
+    st.sidebar.header("The collection")
     if st.session_state.pop("rebuild", False):
         common.rebuild(config, st.sidebar)  # its progress in the sidebar, where the button is
     key = common.build_key(config)
@@ -111,6 +114,9 @@ def table_and_card(key: str, index, view, browse: Browse) -> None:
         data, key=f"browse_table-{hash(browse)}", on_select="rerun", selection_mode="single-row", hide_index=True,
         column_config={
             "Date": st.column_config.TextColumn("Date", width="small", help="Year, month and day (ISO)"),
+            "Record ID": st.column_config.TextColumn(
+                "Record ID", help="The archive's record id; for a document read from a listing page, the id answers "
+                "cite it by"),
             "Title": st.column_config.TextColumn("Title", width="large"),
             "Summary": st.column_config.TextColumn("Summary", width="large"),
         },
@@ -123,6 +129,18 @@ def table_and_card(key: str, index, view, browse: Browse) -> None:
     reading = common.Reading(question_words(browse.words, index.analyzer.tokens), view.archive)
     with st.container(border=True, key="browse_card"):
         st.markdown(f"**{record_label(record)}**")
+        if st.button("Ask about this document", key="ask_about_document", type="primary"):
+            ask_about(record)
         common.record_card(record, reading)
+
+
+def ask_about(record) -> None:
+    """Open the chat on a new conversation about this document: it is asked what the document is about, and later
+    questions keep to its date."""
+    state = st.session_state
+    state.ask_about = record.id
+    state.turns, state.conversation = [], None
+    state.queue = [document_question(record)]
+    st.switch_page(common.CHAT_PAGE)
 
 main()

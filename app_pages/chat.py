@@ -7,26 +7,28 @@ qa/ and corpus or user text is shown escaped, never as HTML.
 
 from __future__ import annotations
 
-import functools
 import secrets
 import time
 from dataclasses import replace
+from datetime import datetime
 
 import streamlit as st
 
 from app_pages import common
 from qa.answer.written import Writer
-from qa.chat.citations import numbered_citations, to_csl_json, to_ris
+from qa.chat.citations import EXPORTS, numbered_citations
 from qa.chat.collection import question_years, range_words, year_filters
-from qa.chat.conversations import decode_turn, encode_turn, valid_id
+from qa.chat.conversations import encode_turn, readable_turns, valid_id
 from qa.chat.text import (
+    CONVERSATION_FORMATS,
     MODE_LABELS,
     answer_footer,
     answer_markdown,
     answer_notes,
-    conversation_markdown,
+    conversation_export,
     escape_markdown,
     first_upper,
+    follow_ups,
     question_date,
     question_words,
     short_title,
@@ -43,6 +45,7 @@ from qa.config import MODES, Config
 from qa.errors import ArchiveQAError, QuestionError
 from qa.types import Answer, Filters, Written
 
+UNDO_S = 10  # how long a deleted conversation can be brought back
 CHAT = "chat"  # the chat fragment's key: a question reruns it by this name (st.rerun(CHAT) in a widget callback)
 LINK = "conversation"  # the query parameter naming the conversation shown
 # After an answer is sent, the page around it is redrawn by a full rerun; waiting this long first lets the
@@ -50,6 +53,8 @@ LINK = "conversation"  # the query parameter naming the conversation shown
 # whole answer on screen in a median 200-275 ms without the pause, 140-180 ms with it).
 REDRAW_PAUSE_S = 0.3
 RECENT_TURNS = 20  # the turns a conversation shows at first, its latest; earlier ones this many a click
+# The timeline's row labels: cut (with "…", the full title on hover) to leave the dates room on a narrow screen.
+NARROW_LABEL = "containerSize()[0] < 560 ? containerSize()[0] * 0.35 : 280"
 INTRO = (
     " Ask a question in plain English: every sentence of an answer is quoted from a document summary and "
     "numbered, like \\[1\\], after the source it comes from. When the collection does not cover a question, "
@@ -89,12 +94,7 @@ def load_turns(config: Config, cid: str) -> list[dict] | None:
         position = index.records.position(record_id) if index else None
         return index.records[position].full_text if position is not None else ""
 
-    turns = []
-    for text in texts:
-        try:
-            turns.append({**decode_turn(text, full_text), "saved": True})
-        except (ValueError, KeyError, TypeError, ArchiveQAError):  # a turn written by a version that differs too much
-            continue
+    turns = [{**turn, "saved": True} for turn in readable_turns(texts, full_text)]
     return turns
 
 
@@ -102,7 +102,7 @@ def open_conversation(config: Config, cid: str) -> None:
     """Show a saved conversation (from the list or a link); a link naming none says so and starts afresh."""
     state = st.session_state
     turns = load_turns(config, cid)
-    state.queue = []
+    state.queue, state.ask_about = [], None
     if turns is None:
         state.turns, state.conversation = [], None
         state.notice = "No conversation at this link: a new one starts here."
@@ -127,7 +127,7 @@ def follow_link(config: Config) -> None:
 
 def new_conversation() -> None:
     state = st.session_state
-    state.turns, state.queue, state.conversation, state.shown = [], [], None, RECENT_TURNS
+    state.turns, state.queue, state.conversation, state.shown, state.ask_about = [], [], None, RECENT_TURNS, None
     st.query_params.pop(LINK, None)
 
 
@@ -136,8 +136,40 @@ def rename_conversation(config: Config, field: str) -> None:
 
 
 def delete_conversation(config: Config) -> None:
-    common.store(config).delete(st.session_state.conversation)
+    """Delete the conversation shown, keeping what it held for a few seconds so that it can be brought back."""
+    state, store = st.session_state, common.store(config)
+    cid = state.conversation
+    state.deleted = {"id": cid, "title": store.title(cid) or "", "owner": store.owner(cid),
+                     "turns": store.turns(cid) or [], "until": time.time() + UNDO_S}
+    store.delete(cid)
+    state.confirm_delete = False
     new_conversation()
+
+
+def undo_delete(config: Config) -> None:
+    """Put the conversation just deleted back, under its own link, and show it."""
+    deleted = st.session_state.pop("deleted", None)
+    if deleted:
+        common.store(config).restore(deleted["id"], deleted["title"], deleted["owner"], deleted["turns"])
+        open_conversation(config, deleted["id"])
+
+
+def ask_to_delete(confirm: bool) -> None:
+    st.session_state.confirm_delete = confirm
+
+
+@st.fragment(run_every=2)
+def undo_offer(config: Config) -> None:
+    """The line that offers to bring a deleted conversation back, for UNDO_S seconds."""
+    deleted = st.session_state.get("deleted")
+    if not deleted:
+        return
+    if time.time() > deleted["until"]:
+        st.session_state.pop("deleted", None)
+        st.rerun(scope="app")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.caption(escape_markdown(f"Deleted “{short_title(deleted['title'], 32)}”."))
+        st.button("Undo", key="undo_delete", on_click=undo_delete, args=(config,))
 
 
 # ---------------------------------------------------------------------------------------------- asking
@@ -169,6 +201,33 @@ def enqueue(question: str) -> None:
 
 def submit_question() -> None:
     enqueue(st.session_state.question)
+
+
+def scoped_record(config: Config):
+    """The document the chat is scoped to ("Ask about this document" on the browse page), or None."""
+    rid = st.session_state.get("ask_about")
+    index = common.index_or_none(common.build_key(config), config) if rid else None
+    position = index.records.position(rid) if index else None
+    return index.records[position] if position is not None else None
+
+
+def scope_filters(record, filters: Filters) -> Filters:
+    """The filters that keep answers to one document's date (its day, month or year), beside the people chosen."""
+    if not record.date:
+        return filters
+    return replace(filters, date_from=record.date, date_to=record.date, include_undated=False, infer_dates=False)
+
+
+def leave_scope() -> None:
+    st.session_state.ask_about = None
+
+
+def scope_line(record) -> None:
+    """Which document the questions are about, and the way back to the whole collection."""
+    with st.container(horizontal=True, vertical_alignment="center", key="scope"):
+        st.info(escape_markdown(f"Asking about one document: “{record.title}” ({record.display_date}). Answers are "
+                                "drawn from the documents of its date."))
+        st.button("Ask the whole collection", key="leave_scope", on_click=leave_scope)
 
 
 def ask_without_date(config: Config) -> None:
@@ -244,7 +303,7 @@ def last_answer():
 def clear_dates(config: Config, span: tuple[int, int]) -> None:
     """Clear the date control and the date read from the last question, both at once."""
     state = st.session_state
-    state.years, state.undated, state.dates_read = span, False, None
+    state.years, state.undated, state.dates_read = span, True, None
     if question_date(last_answer()):
         ask_without_date(config)
 
@@ -280,17 +339,20 @@ def date_control(sb, config: Config, view) -> Filters:
     if not span:
         return Filters()
     read = sync_dates(view, span)
+    st.session_state.setdefault("undated", True)
     years = sb.slider("Document dates", *span, key="years", on_change=dates_moved, args=(config, span),
                       persist_state="session")
     narrowed = tuple(years) != span
-    include = sb.checkbox("Also undated documents", key="undated", disabled=not narrowed or bool(read),
-                          persist_state="session")
+    include = sb.checkbox("Include undated documents", key="undated", disabled=bool(read), persist_state="session",
+                          help="Undated documents cannot be placed in a range of years.")
+    undated = f"{view.undated:,} document has" if view.undated == 1 else f"{view.undated:,} documents have"
+    sb.caption(f"{undated} no date; untick to leave them out." if view.undated else "Every document is dated.")
     applied = question_date(last_answer())
     if read and applied:
         sb.caption(escape_markdown(first_upper(applied.description) + ", read from your question."))
     else:
         sb.caption(escape_markdown(first_upper(range_words(view, tuple(years), include)) + "."))
-    if narrowed or read:
+    if narrowed or read or not include:
         sb.button("Clear dates", key="clear_dates", on_click=clear_dates, args=(config, span))
     return Filters() if read else year_filters(view, tuple(years), include)
 
@@ -315,12 +377,27 @@ def sidebar_search(config: Config, view) -> tuple[Filters, int, str]:
     sb.header("Search")
     written_toggle(config)
     filters = people_control(sb, view, date_control(sb, config, view))
-    k = sb.slider("Documents to consider", 1, max(10, config.k), config.k, key="k", persist_state="session",
-                  help="How many of the best-matching documents an answer is drawn from.")
-    mode = sb.radio("Search", MODES, index=MODES.index(config.mode), format_func=MODE_LABELS.get, key="mode",
-                    persist_state="session", help="By meaning finds documents about the same thing in other words; "
-                    "by words finds the words you typed (names, places); both combines them.")
+    with sb.expander("Advanced"):
+        k, mode = advanced(config, view)
     return filters, k, mode
+
+
+def advanced(config: Config, view) -> tuple[int, str]:
+    """What a researcher rarely changes: how many documents an answer reads, how they are found, scores and times
+    shown, the model and the index's rebuild."""
+    k = st.slider("Documents read for each answer", 1, max(10, config.k), config.k, key="k", persist_state="session",
+                  help="An answer quotes only from this many of the documents that match best.")
+    mode = st.radio("Find documents by", MODES, index=MODES.index(config.mode), format_func=MODE_LABELS.get,
+                    key="mode", persist_state="session", help="Meaning finds documents about the same thing in other "
+                    "words; exact words finds the words you typed (names, places).")
+    st.toggle("Show similarity scores", key="show_scores", persist_state="session",
+              help="In “Why this source”: how close a document is to the question, from 0 to 1.")
+    st.toggle("Show how long answers take", key="show_timings", persist_state="session")
+    if view:
+        st.caption(escape_markdown(view.build_line()))
+    st.button("Rebuild the index", key="rebuild_advanced", on_click=common.request_rebuild,
+              help="Read the corpus again and take in new or changed documents (as `archive-qa index` does).")
+    return k, mode
 
 
 def sidebar_conversations(config: Config) -> None:
@@ -335,21 +412,42 @@ def sidebar_conversations(config: Config) -> None:
 
 def conversation_actions(config: Config, store) -> None:
     state = st.session_state
-    row = st.sidebar.container(horizontal=True)
-    row.button("New conversation", key="new_conversation", on_click=new_conversation, disabled=not state.turns,
-               icon=":material/add:")
-    row.download_button(
-        # Made when clicked, not on every run: a long conversation's file would otherwise be sent with each answer.
-        "Download", functools.partial(conversation_markdown, list(state.turns)), file_name="archive-qa-conversation.md",
-        mime="text/markdown", on_click="ignore", disabled=not state.turns, key="download", icon=":material/download:",
-        help="The conversation as Markdown: each question as asked and as read, filters, answers and citations.",
-    )
+    sb = st.sidebar
+    row = sb.container(horizontal=True)
+    row.button("New conversation", key="new_conversation", on_click=new_conversation, disabled=not state.turns)
+    if state.turns:
+        with row.popover("Export"):
+            export_buttons(config, store)
     if state.conversation:
-        with st.sidebar.popover("Rename or delete", icon=":material/edit:"):
+        with row.popover("Rename or delete"):
             field = f"title-{state.conversation}"
             st.text_input("Name", value=store.title(state.conversation) or "", key=field, max_chars=200)
             st.button("Rename", key="rename", on_click=rename_conversation, args=(config, field))
-            st.button("Delete this conversation", key="delete", on_click=delete_conversation, args=(config,))
+            st.button("Delete this conversation…", key="delete", on_click=ask_to_delete, args=(True,))
+        if state.get("confirm_delete"):
+            with sb.container(border=True, key="confirm_delete_box"):
+                st.markdown("**Delete this conversation?** You can undo it for a few seconds.")
+                with st.container(horizontal=True):
+                    st.button("Delete", key="confirm_delete_yes", type="primary", on_click=delete_conversation,
+                              args=(config,))
+                    st.button("Cancel", key="confirm_delete_no", on_click=ask_to_delete, args=(False,))
+    if state.get("deleted"):  # a fragment rerunning every 2 s, only while there is something to undo
+        with sb:
+            undo_offer(config)
+
+
+def export_buttons(config: Config, store) -> None:
+    """The conversation to download: as Markdown with its citations, or every cited source once for a reference
+    manager (each file made when its button is pressed)."""
+    state = st.session_state
+    turns, citing = list(state.turns), common.citing(config)
+    title = (store.title(state.conversation) if state.conversation else None) or "Archive QA conversation"
+    st.caption("Markdown: the questions, answers and full citations. The others: every source cited, once.")
+    for fmt, (extension, mime, label) in CONVERSATION_FORMATS.items():
+        st.download_button(
+            label, lambda fmt=fmt: conversation_export(turns, fmt, citing, title), key=f"export-{fmt}",
+            file_name=f"archive-qa-conversation.{extension}", mime=mime, on_click="ignore", width="stretch",
+        )
 
 
 def conversation_list(config: Config, store, rule) -> None:
@@ -365,10 +463,27 @@ def conversation_list(config: Config, store, rule) -> None:
         if not rule.sign_in:
             sb.caption("Saved conversations are opened by their link (this server is shared, with no sign-in).")
         return
-    for c in store.conversations(rule.owner):
-        sb.button(escape_markdown(short_title(c.title, 40)), key=f"open-{c.id}", on_click=open_conversation,
-                  args=(config, c.id), type="secondary" if c.id == st.session_state.conversation else "tertiary",
+    listed = store.conversations(rule.owner)
+    if not listed:
+        return
+    words = sb.text_input("Search conversations", key="conversation_search", placeholder="Words of a title")
+    found = [c for c in listed if all(w in c.title.casefold() for w in words.casefold().split())]
+    if words and not found:
+        sb.caption("No conversation has these words in its title.")
+    for c in found:
+        label = f"{conversation_day(c.updated)} · {short_title(c.title, 40)}"
+        sb.button(escape_markdown(label), key=f"open-{c.id}", on_click=open_conversation, args=(config, c.id),
+                  type="secondary" if c.id == st.session_state.conversation else "tertiary", width="stretch",
                   help=escape_markdown(f"{c.turns} questions · last {c.updated[:16].replace('T', ' ')} UTC"))
+
+
+def conversation_day(updated: str) -> str:
+    """A conversation's last day as "8 Dec 2026" (its ISO time when that cannot be read)."""
+    try:
+        day = datetime.fromisoformat(updated)
+    except ValueError:
+        return updated[:10]
+    return f"{day.day} {day:%b %Y}"
 
 
 # ---------------------------------------------------------------------------------------------- a turn
@@ -397,7 +512,7 @@ def sources(turn: dict) -> None:
             section = folded(source_label(source), f"{key}-card-{source.n}")
             if section:
                 with section:
-                    why = why_lines(source, answer, st.session_state.tokens)
+                    why = why_lines(source, answer, st.session_state.tokens, st.session_state.get("show_scores", False))
                     common.record_card(source.record, card_reading, source.quoted if source.cited else (), why,
                                        source.passages if source.cited else ())
 
@@ -437,7 +552,7 @@ def timeline_spec(answer) -> tuple[dict | None, str | None]:
         "legend": {"orient": "bottom", "title": None} if both else None,
     }
     x_axis = {"format": axis["format"], "tickCount": {"interval": axis["interval"], "step": axis["step"]},
-              "grid": True, "gridOpacity": 0.4, "labelOverlap": True}
+              "grid": True, "gridOpacity": 0.4, "labelOverlap": "greedy", "labelFlush": True}
     spec = {
         "data": {"values": rows},
         "mark": {"type": "circle", "size": 110, "opacity": 0.9},
@@ -445,7 +560,7 @@ def timeline_spec(answer) -> tuple[dict | None, str | None]:
             "x": {"field": "date", "type": "temporal", "title": None, "axis": x_axis,
                   "scale": {"domain": [axis["from"], axis["to"]]}},
             "y": {"field": "label", "type": "nominal", "title": None, "sort": None,
-                  "axis": {"ticks": False, "domain": False, "labelLimit": 280}},
+                  "axis": {"ticks": False, "domain": False, "labelLimit": {"expr": NARROW_LABEL}}},
             "color": color,
             "tooltip": [{"field": "title", "title": "Title"}, {"field": "shown_date", "title": "Date"}],
         },
@@ -460,7 +575,8 @@ def timeline(turn: dict) -> None:
     spec, note = turn["timeline"]
     if spec:
         st.caption("When these documents were written")
-        st.vega_lite_chart(spec, width="stretch", alt="Timeline of the answer's documents")
+        st.vega_lite_chart(spec, width="stretch", alt="Timeline of the answer's documents",
+                           key=f"{turn_key(turn)}-timeline")
     if note:
         st.caption(note)
 
@@ -471,16 +587,14 @@ def citations(turn: dict) -> None:
     if not section:
         return
     sources = turn["answer"].sources
+    citing = common.citing(st.session_state.config)
     with section:
-        st.code(numbered_citations(sources), language=None, wrap_lines=True)
+        st.code(numbered_citations(sources, citing), language=None, wrap_lines=True)
         records = [s.record for s in sources]
         row = st.container(horizontal=True)
-        for label, data, name, mime in (
-            ("RIS", to_ris(records), "ris", "application/x-research-info-systems"),
-            ("CSL-JSON", to_csl_json(records), "json", "application/json"),
-        ):
-            row.download_button(f"Download {label}", data, file_name=f"archive-qa-sources.{name}", mime=mime,
-                                on_click="ignore", key=f"{turn_key(turn)}-{name}", icon=":material/download:")
+        for fmt, (write, extension, mime, label) in EXPORTS.items():
+            row.download_button(f"Download {label}", write(records, citing), mime=mime, on_click="ignore",
+                                file_name=f"archive-qa-sources.{extension}", key=f"{turn_key(turn)}-{fmt}")
 
 
 def details(turn: dict) -> None:
@@ -523,7 +637,24 @@ def show_answer(turn: dict, newest: bool = True) -> None:
         if section:
             with section:
                 details(turn)
-    st.caption(answer_footer(answer, turn["k"]))
+    next_questions(turn)
+    st.caption(answer_footer(answer, turn["k"], st.session_state.get("show_timings", False)))
+
+
+def next_questions(turn: dict) -> None:
+    """Questions to ask next, from the answer's people, dates and subjects, as one row of chips; a click asks one."""
+    suggested = follow_ups(turn["answer"])
+    if suggested:
+        key = f"{turn_key(turn)}-next"
+        st.pills("Ask next", suggested, key=key, format_func=escape_markdown, on_change=ask_next, args=(key,))
+
+
+def ask_next(key: str) -> None:
+    """Ask the suggested question picked, and leave the chips unselected."""
+    question = st.session_state.get(key)
+    st.session_state[key] = None
+    if question:
+        enqueue(question)
 
 
 def show_question(question: str) -> None:
@@ -552,7 +683,7 @@ def index_problem(problem: str) -> None:
     """The index cannot be used: say why in one line and offer the rebuild; questions wait."""
     st.warning("**The index cannot be used as it is.** " + escape_markdown(first_upper(problem)))
     st.markdown("Rebuild it from the corpus now (the same as running `archive-qa index`):")
-    st.button("Rebuild index", key="rebuild_main", type="primary", on_click=common.request_rebuild)
+    st.button("Rebuild the index", key="rebuild_main", type="primary", on_click=common.request_rebuild)
     st.chat_input("Rebuild the index to ask questions", disabled=True)
 
 
@@ -561,7 +692,7 @@ def header(view) -> None:
     st.caption("Cited answers from the collection's document summaries, entirely offline.")
     if view:
         st.markdown(escape_markdown(view.description()) + INTRO)
-        st.page_link(common.BROWSE_PAGE, label="Browse every document", icon=":material/table_rows:")
+        st.page_link(common.BROWSE_PAGE, label="Browse every document")
 
 
 def main() -> None:
@@ -571,6 +702,7 @@ def main() -> None:
         state.setdefault(name, empty)
     state.page = state.get("page", 0) + 1  # this full run; the chat fragment drawn by an earlier one is stale
     config = common.config()
+    state.config = config
     if state.pop("rebuild", False):
         common.rebuild(config)
     key = common.build_key(config)
@@ -582,6 +714,10 @@ def main() -> None:
         st.info(escape_markdown(state.pop("notice")))
     sidebar_conversations(config)
     filters, k, mode = sidebar_search(config, view)
+    scoped = scoped_record(config)
+    if scoped:
+        scope_line(scoped)
+        filters = scope_filters(scoped, filters)
     if problem:
         index_problem(problem)
         return

@@ -17,8 +17,8 @@ import streamlit as st
 
 from qa import runtime
 from qa.answer import Assistant
-from qa.chat.citations import record_link
-from qa.chat.collection import BrowseTable, Overview, browse_table, example_questions, overview
+from qa.chat.citations import Citing, record_link
+from qa.chat.collection import BrowseTable, Overview, browse_table, collection_settings, example_questions, overview
 from qa.chat.conversations import Access, ConversationStore, access
 from qa.chat.text import (
     correspondents_line,
@@ -38,6 +38,7 @@ from qa.index.build import build_index
 from qa.index.manifest import CURRENT
 from qa.records import Record
 
+CHAT_PAGE = "app_pages/chat.py"
 BROWSE_PAGE = "app_pages/browse.py"
 
 
@@ -114,6 +115,16 @@ def load_store(path: str) -> ConversationStore:
 
 def store(config: Config) -> ConversationStore:
     return load_store(str(config.conversations))
+
+
+def citing(config: Config) -> Citing:
+    """How the collections are cited (their collection.toml); a bad settings file is named in one line and the
+    citations fall back to the folder names."""
+    try:
+        return Citing(collection_settings(config.corpus))
+    except ArchiveQAError as exc:
+        st.error(escape_markdown(f"The collection settings cannot be used: {exc}"))
+        return Citing()
 
 
 def build_key(config: Config) -> str:

@@ -1,4 +1,4 @@
-"""The `archive-qa` command: corpus check and show, index, ask, eval, bench — every command in this one module.
+"""The `archive-qa` command: corpus check and show, index, ask, export, eval, bench — every command in this one module.
 
 It sits above the library: it parses flags into a `Config`, calls `qa`, `embeddings` and the evaluation
 code, and prints. Every error a user can cause is an `ArchiveQAError`, caught once in `main()`: one line
@@ -364,6 +364,38 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--person", metavar="NAME", help="only documents this person wrote, received, passed on or attended")
 
 
+# ---------------------------------------------------------------------------------------------- export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from qa.chat.citations import Citing
+    from qa.chat.collection import collection_settings
+    from qa.chat.conversations import ConversationStore, readable_turns
+    from qa.chat.text import conversation_export
+
+    config = config_from_args(args)
+    store = ConversationStore(config.conversations)
+    texts = store.turns(args.conversation)
+    if texts is None:
+        raise DataError(f"{config.conversations}: no conversation {args.conversation!r} (its link's last part)")
+    citing = Citing(collection_settings(config.corpus))
+    title = store.title(args.conversation) or "Archive QA conversation"
+    sys.stdout.write(conversation_export(readable_turns(texts), args.format, citing, title))
+    return 0
+
+
+def add_export(sub: argparse._SubParsersAction) -> None:
+    from qa.chat.text import CONVERSATION_FORMATS
+
+    p = sub.add_parser("export", help="print a saved conversation: every cited source once, or all of it as Markdown")
+    p.add_argument("conversation", metavar="CONVERSATION_ID", help="the id at the end of the conversation's link")
+    p.add_argument("--format", choices=list(CONVERSATION_FORMATS), default="md",
+                   help="ris, csl (CSL-JSON) or bibtex: every cited source once; md: the whole conversation with its "
+                   "citations (default)")
+    add_common(p)
+    p.set_defaults(func=cmd_export)
+
+
 # ---------------------------------------------------------------------------------------------- eval
 
 
@@ -548,7 +580,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="archive-qa", description="Cited answers from an archival collection.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_corpus, add_index, add_ask, add_chat, add_eval, add_bench):
+    for add in (add_corpus, add_index, add_ask, add_chat, add_export, add_eval, add_bench):
         add(sub)
     return parser
 

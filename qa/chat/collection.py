@@ -5,21 +5,26 @@ Plain values and sentences; the page (app.py) only lays them out, escaping every
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import numpy as np
 
 from qa.answer.dates import DateRange
-from qa.chat.citations import DEFAULT_ARCHIVE, archive_base, record_number
+from qa.chat.citations import DEFAULT_ARCHIVE, CollectionInfo, archive_base, record_number, safe_url
+from qa.chat.text import document_question
+from qa.corpus.scan import SETTINGS_FILE
+from qa.errors import ConfigError
 from qa.index.people import title_correspondents
 from qa.records import date_bounds
 from qa.types import Filters
 
 # Questions the shipped corpus answers well; a collection is offered only those it answers (not abstains on).
+SUMMARY_QUESTION = "Summarise the collection"  # offered first, whatever the collection
 EXAMPLES = (
     "What did Stalin tell Mao about the economic situation in China?",
     "What did Mikoyan and Mao Zedong discuss in 1949?",
@@ -75,6 +80,32 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def collection_settings(corpus: Path) -> dict[str, CollectionInfo]:
+    """Each collection's settings, from `<corpus>/<collection>/collection.toml` (name, repository, base_url; all
+    optional text, base_url an http(s) address). ConfigError naming the file and the field of a bad one."""
+    settings = {}
+    for path in sorted(Path(corpus).glob(f"*/{SETTINGS_FILE}")):
+        settings[path.parent.name] = _read_settings(path)
+    return settings
+
+
+def _read_settings(path: Path) -> CollectionInfo:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as TOML ({exc})") from None
+    known = ("name", "repository", "base_url")
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{path}: unknown field {key!r} (the fields are {', '.join(known)})")
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: field {key!r} must be non-empty text")
+    base = data.get("base_url")
+    if base and not safe_url(base):
+        raise ConfigError(f"{path}: field 'base_url' must be an http(s) address, not {base!r}")
+    return CollectionInfo(" ".join(data.get("name", path.parent.name).split()), data.get("repository"), base)
+
+
 def overview(index, archive_url: str | None = None) -> Overview:
     """The overview of a loaded index (`qa.index.ArchiveIndex`): counts, year span, names, pages, model, build
     time, and the archive's address (`archive_url` when set, else read from the records' links)."""
@@ -122,23 +153,28 @@ def status_line(problem: str | None) -> str:
 
 
 def year_filters(view: Overview, years: tuple[int, int], include_undated: bool) -> Filters:
-    """The filters for years chosen within the collection's range: the full range sets no limit on that side."""
+    """The filters for years chosen within the collection's range: the full range sets no limit on that side, except
+    that leaving undated documents out at any range limits it to the dated ones (from the first year on)."""
     first, last = view.year_range or years
     lo, hi = years
+    narrowed = (lo, hi) != (first, last)
+    if not narrowed and include_undated:
+        return Filters()
     return Filters(
-        str(lo) if lo > first else None,
+        str(lo) if lo > first or not (include_undated or hi < last) else None,
         str(hi) if hi < last else None,
-        include_undated and (lo, hi) != (first, last),
+        include_undated,
     )
 
 
 def example_questions(assistant, candidates: Iterable[str] = EXAMPLES, n: int = EXAMPLE_COUNT) -> list[str]:
-    """Up to `n` questions the collection answers: the candidates it does not abstain on, then its first titles."""
+    """"Summarise the collection", then up to `n` questions the collection answers: the candidates it does not
+    abstain on, then its first titles."""
     answered = [q for q in candidates if not assistant.ask(q).abstained][:n]
     if len(answered) < n:
-        titled = (f"What is “{r.title}” about?" for r in assistant.index.records if r.summary and r.title)
+        titled = (document_question(r) for r in assistant.index.records if r.summary and r.title)
         answered += islice(titled, n - len(answered))
-    return answered
+    return [SUMMARY_QUESTION, *answered]
 
 
 def documents_per_year(dates) -> list[dict]:
@@ -177,6 +213,8 @@ def range_words(view: Overview, years: tuple[int, int], include_undated: bool) -
     chosen = year_filters(view, years, include_undated)
     if not (chosen.date_from or chosen.date_to):
         return "any date"
+    if view.year_range == tuple(years):
+        return "dated documents only"
     start, end = date_bounds(chosen.date_from), date_bounds(chosen.date_to)
     span = DateRange(start[0] if start else None, end[1] if end else None).describe()
     return f"showing documents {span}" + (" (and undated ones)" if chosen.include_undated else "")
@@ -185,13 +223,14 @@ def range_words(view: Overview, years: tuple[int, int], include_undated: bool) -
 # ---------------------------------------------------------------------------------------------- browsing
 
 UNDATED_CHOICES = {"with": "Dated and undated", "without": "Dated only", "only": "Undated only"}
+ORDER_CHOICES = {"oldest": "Oldest first", "newest": "Newest first", "listed": "As the pages list them"}
 
 
 @dataclass(frozen=True, slots=True)
 class BrowseTable:
     """Every record of a build as the browse page's table shows it (one row per record, in index order)."""
 
-    columns: dict[str, list]  # "Date" (ISO, "" when undated), "Title", "From", "To", "Collection", "Record ID", …
+    columns: dict[str, list]  # "Date" (ISO, "" when undated), "Title", "From", "To", "Participants", "Record ID", …
     haystack: list[str]  # each row's title, summary and correspondents in lower case, for the words filter
     starts: np.ndarray  # YYYYMMDD first and last day of each record's date, 0 when undated
     ends: np.ndarray
@@ -202,23 +241,25 @@ class BrowseTable:
 
 def browse_table(index) -> BrowseTable:
     """The table of every record of a loaded index (read once per build)."""
-    columns: dict[str, list] = {name: [] for name in ("Date", "Title", "From", "To", "Collection", "Record ID")}
-    columns["Summary"] = []
+    names = ("Date", "Title", "From", "To", "Participants", "Record ID", "Collection", "Summary")
+    columns: dict[str, list] = {name: [] for name in names}
     haystack = []
     for record in index.records:
         found = title_correspondents(record.title)
         row = {
             "Date": record.date or "",
             "Title": record.title,
-            "From": ", ".join(found.authors + found.participants),
+            "From": ", ".join(found.authors),
             "To": ", ".join(found.recipients),
+            "Participants": ", ".join(found.participants),
+            "Record ID": record_number(record) or record.id,
             "Collection": record.collection,
-            "Record ID": record_number(record) or "",
             "Summary": record.summary,
         }
         for name, value in row.items():
             columns[name].append(value)
-        haystack.append(" ".join((record.title, record.summary, row["From"], row["To"])).lower())
+        people = " ".join((row["From"], row["To"], row["Participants"]))
+        haystack.append(" ".join((record.title, record.summary, people)).lower())
     dates = np.asarray(index.dates).reshape(-1, 2)
     return BrowseTable(columns, haystack, dates[:, 0].copy(), dates[:, 1].copy())
 
@@ -232,11 +273,12 @@ class Browse:
     person: str | None = None  # a name as the titles write it
     collections: tuple[str, ...] = ()  # () : every collection
     undated: str = "with"  # "with", "without" or "only" (UNDATED_CHOICES)
+    order: str = "oldest"  # "oldest", "newest" or "listed" (ORDER_CHOICES)
 
 
 def browse_rows(table: BrowseTable, browse: Browse, people=None) -> np.ndarray:
-    """The rows (positions) of the table that pass the filters, in table order. `people` (the index's
-    `qa.index.people.People`) is needed for a correspondent."""
+    """The rows (positions) of the table that pass the filters, in the order chosen (by date, undated ones last; or
+    as the pages list them). `people` (the index's `qa.index.people.People`) is needed for a correspondent."""
     keep = np.ones(len(table), dtype=bool)
     dated = table.starts > 0
     if browse.undated == "only":
@@ -253,4 +295,14 @@ def browse_rows(table: BrowseTable, browse: Browse, people=None) -> np.ndarray:
     terms = browse.words.lower().split()
     if terms:
         keep &= np.fromiter((all(t in text for t in terms) for text in table.haystack), dtype=bool, count=len(table))
-    return np.flatnonzero(keep)
+    return in_order(table, np.flatnonzero(keep), browse.order)
+
+
+def in_order(table: BrowseTable, rows: np.ndarray, order: str) -> np.ndarray:
+    """The rows by date, oldest or newest first (undated ones last, as listed), or as listed."""
+    if order == "listed":
+        return rows
+    starts = table.starts[rows].astype(np.int64)
+    keys = -starts if order == "newest" else starts
+    keys = np.where(starts > 0, keys, np.iinfo(np.int64).max)
+    return rows[np.argsort(keys, kind="stable")]

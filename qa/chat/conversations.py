@@ -35,6 +35,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qa.errors import ArchiveQAError
 from qa.records import Record
 from qa.types import Answer, Filters
 
@@ -330,6 +331,23 @@ class ConversationStore:
         if title:
             self._run(lambda db: db.execute(sql, (title, cid)), write=True)
 
+    def restore(self, cid: str, title: str, owner: str, turns: list[str]) -> None:
+        """Put a deleted conversation back under its own id (its link works again), with its turns in order."""
+
+        def put(db: sqlite3.Connection) -> None:
+            stamp = now()
+            db.execute("INSERT OR IGNORE INTO conversations (id, title, owner, created, updated) "
+                       "VALUES (?, ?, ?, ?, ?)", (cid, title, owner, stamp, stamp))
+            db.executemany("INSERT OR IGNORE INTO turns (conversation, position, data) VALUES (?, ?, ?)",
+                           [(cid, n, data) for n, data in enumerate(turns)])
+
+        if valid_id(cid):
+            self._run(put, write=True)
+
+    def owner(self, cid: str) -> str:
+        row = self._run(lambda db: db.execute("SELECT owner FROM conversations WHERE id = ?", (cid,)).fetchone())
+        return row[0] if row else ""
+
     def delete(self, cid: str) -> None:
         self._run(lambda db: db.execute("DELETE FROM conversations WHERE id = ?", (cid,)), write=True)
 
@@ -414,6 +432,17 @@ def decode_turn(text: str, full_text: Callable[[str], str] | None = None) -> dic
         "asked_at": data.get("asked_at"),
         "kind": str(data.get("kind", "quoted")),
     }
+
+
+def readable_turns(texts: list[str], full_text: Callable[[str], str] | None = None) -> list[dict]:
+    """The turns (`decode_turn`) of a saved conversation, leaving out any written by a version that differs too much."""
+    turns = []
+    for text in texts:
+        try:
+            turns.append(decode_turn(text, full_text))
+        except (ValueError, KeyError, TypeError, ArchiveQAError):
+            continue
+    return turns
 
 
 def _with_text(record: Record, full_text: Callable[[str], str]) -> Record:

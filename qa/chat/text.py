@@ -15,7 +15,7 @@ from datetime import datetime
 
 from qa.answer.sentences import render
 from qa.answer.written import fallback_line, removed_line
-from qa.chat.citations import Link, archive_citation, holder, record_number
+from qa.chat.citations import EXPORTS, Citing, Link, archive_citation, record_number
 from qa.index.people import title_correspondents
 from qa.records import Record
 from qa.shared import split_sentences
@@ -35,8 +35,8 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _LINE_END = re.compile(r"\r\n?|\n")  # where Markdown ends a line
 _BLOCK_START = re.compile(r"^([-+=]|\d{1,9}[.)](?=[ \t]|$))")
 HIGHLIGHT = "orange-background"  # Streamlit's Markdown colour for the question's words in a summary
-MODE_LABELS = {"hybrid": "Both: meaning and words", "dense": "By meaning", "bm25": "By words"}
-_SEARCHED = {"hybrid": "Searched by meaning and words", "dense": "Searched by meaning", "bm25": "Searched by words"}
+MODE_LABELS = {"hybrid": "Meaning and exact words (recommended)", "dense": "Meaning only", "bm25": "Exact words only"}
+_SEARCHED = {"hybrid": "Found by meaning and exact words", "dense": "Found by meaning", "bm25": "Found by exact words"}
 SHORT_TITLE = 48
 
 
@@ -159,10 +159,11 @@ def filter_lines(answer: Answer, infer_dates: bool = True) -> list[str]:
     return lines
 
 
-def answer_footer(answer: Answer, k: int | None = None) -> str:
-    """The caption under an answer: how it was searched and how long that took (no text from the corpus)."""
-    considered = f" · {k} documents considered" if k else ""
-    return f"{_SEARCHED.get(answer.mode, answer.mode)}{considered} · {answer.timings.get('total_ms', 0):.0f} ms"
+def answer_footer(answer: Answer, k: int | None = None, timing: bool = False) -> str:
+    """The caption under an answer: how it was searched and, when asked for, how long that took (no corpus text)."""
+    considered = f" among the {k} closest documents" if k else ""
+    took = f" · {answer.timings.get('total_ms', 0):.0f} ms" if timing else ""
+    return f"{_SEARCHED.get(answer.mode, answer.mode)}{considered}{took}"
 
 
 def question_date(answer: Answer | None):
@@ -179,14 +180,19 @@ def source_label(source: Source) -> str:
     return escape_markdown(f"[{source.n}] {source.record.title} — {source.record.display_date}")
 
 
+def document_question(record: Record) -> str:
+    """The question that asks what one document is about (plain text)."""
+    return f"What is “{' '.join(record.title.split())}” about?"
+
+
 def record_label(record: Record) -> str:
     return escape_markdown(f"{record.title} — {record.display_date}")
 
 
 def record_meta(record: Record) -> str:
-    """A card's caption (escaped): date, kind, language, collection/archive, the archive's record id."""
+    """A card's caption (escaped): date, kind, language, original archive, the archive's record id."""
     number = record_number(record)
-    parts = [record.display_date, record.record_type, record.language, holder(record)]
+    parts = [record.display_date, record.record_type, record.language, record.archive or ""]
     parts.append(f"Record ID {number}" if number else "")
     return escape_markdown(" · ".join(p for p in parts if p))
 
@@ -258,9 +264,11 @@ def link_markdown(link: Link | None) -> str | None:
     return f"[{label}]({link.url})"
 
 
-def why_lines(source: Source, answer: Answer, tokens: Callable[[str], Sequence[str]]) -> list[str]:
+def why_lines(source: Source, answer: Answer, tokens: Callable[[str], Sequence[str]],
+              scores: bool = False) -> list[str]:
     """Why a document is among the sources, in plain words (escaped): quoted or not, its place in the search,
-    the question's words it holds and, when meaning was searched, how close it is in meaning."""
+    the question's words it holds and, when meaning was searched, how close it is in meaning (with its similarity
+    score when `scores`)."""
     lines = [_cited_line(source, answer)]
     ids = [record_id for record_id, _ in answer.ranking]
     if source.record.id in ids:
@@ -271,8 +279,8 @@ def why_lines(source: Source, answer: Answer, tokens: Callable[[str], Sequence[s
     else:
         lines.append("Its title and summary hold none of your question's words.")
     if answer.mode != "bm25":
-        lines.append(f"It is {_closeness(source.similarity)} to your question in meaning "
-                     f"(similarity {source.similarity:.2f}, where 1 is the same meaning).")
+        score = f" (similarity {source.similarity:.2f}, where 1 is the same meaning)" if scores else ""
+        lines.append(f"It is {_closeness(source.similarity)} to your question in meaning{score}.")
     return [escape_markdown(line) for line in lines]
 
 
@@ -389,9 +397,9 @@ def timeline_note(answer: Answer, shown: list[dict]) -> str | None:
 # ---------------------------------------------------------------------------------------------- the exported file
 
 
-def turn_markdown(number: int, turn: dict) -> list[str]:
+def turn_markdown(number: int, turn: dict, citing: Citing | None = None) -> list[str]:
     """One turn of the exported conversation: the question as asked and as read, filters and search, the answer
-    and its citations in the archive's style (corpus and user text escaped for Markdown viewers)."""
+    and its full citations with links (corpus and user text escaped for Markdown viewers)."""
     answer: Answer = turn["answer"]
     esc = lambda text: escape_markdown(text, light=True)  # noqa: E731
     lines = [f"## Question {number}", "", f"**Asked:** {esc(answer.question)}  "]
@@ -413,17 +421,89 @@ def turn_markdown(number: int, turn: dict) -> list[str]:
     cited = answer.sources or (answer.related if answer.abstained else [])
     if cited:
         lines += ["**Sources**" if answer.sources else "**Closest documents** (not cited)", ""]
-        lines += [f"- \\[{s.n}\\] {archive_citation(s.record, escape=esc, link=lambda u: f'<{u}>')}"
+        lines += [f"- \\[{s.n}\\] {_markdown_citation(s.record, citing)}"
                   + (f" Quoted at {paragraphs_cited(s)}." if s.passages else "") for s in cited]
         lines.append("")
     return lines
 
 
-def conversation_markdown(turns: Iterable[dict], *, title: str = "Archive QA conversation",
-                          exported_at: datetime | None = None) -> str:
-    """The whole conversation as a Markdown file: the export date, then each turn (`turn_markdown`)."""
+def _markdown_citation(record: Record, citing: Citing | None) -> str:
+    """A full citation for a Markdown file: text escaped, the address as a link."""
+    return archive_citation(record, citing, escape=lambda t: escape_markdown(t, light=True), link=lambda u: f"<{u}>")
+
+
+def cited_records(turns: Iterable[dict]) -> list[Record]:
+    """Every source the conversation's answers cite, once each, in the order they were first cited."""
+    found: dict[str, Record] = {}
+    for turn in turns:
+        for source in turn["answer"].sources:
+            found.setdefault(source.record.id, source.record)
+    return list(found.values())
+
+
+def conversation_markdown(turns: Sequence[dict], *, title: str = "Archive QA conversation",
+                          exported_at: datetime | None = None, citing: Citing | None = None) -> str:
+    """The whole conversation as a Markdown file: the export date, each turn (`turn_markdown`), then every cited
+    source once."""
     when = (exported_at or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip()
     parts = [f"# {escape_markdown(title, light=True)}", "", f"Exported from Archive QA on {when}.", ""]
     for number, turn in enumerate(turns, start=1):
-        parts += turn_markdown(number, turn)
+        parts += turn_markdown(number, turn, citing)
+    records = cited_records(turns)
+    if records:
+        parts += ["## Every source cited", ""]
+        parts += [f"{n}. {_markdown_citation(r, citing)}" for n, r in enumerate(records, start=1)]
     return "\n".join(parts).rstrip() + "\n"
+
+
+CONVERSATION_FORMATS = {"md": ("md", "text/markdown", "Markdown"), **{k: v[1:] for k, v in EXPORTS.items()}}
+
+
+def conversation_export(turns: Sequence[dict], fmt: str, citing: Citing | None = None,
+                        title: str = "Archive QA conversation") -> str:
+    """A conversation in one of CONVERSATION_FORMATS: Markdown with its citations, or every cited source once as
+    RIS, CSL-JSON or BibTeX."""
+    if fmt == "md":
+        return conversation_markdown(turns, title=title, citing=citing)
+    return EXPORTS[fmt][0](cited_records(turns), citing)
+
+
+# ---------------------------------------------------------------------------------------------- follow-ups
+
+FOLLOW_UPS = 3
+
+
+def follow_ups(answer: Answer, limit: int = FOLLOW_UPS) -> list[str]:
+    """Questions to ask next (plain text), from the answer's cited documents: their correspondents, the month after
+    the latest of them, and the subjects the archive lists for them; none already asked."""
+    records = [s.record for s in answer.sources]
+    asked = {answer.question.casefold(), answer.resolved_question.casefold()}
+    found = [*_people_questions(records), *_next_month_question(records), *_subject_questions(records, asked)]
+    return [q for q in dict.fromkeys(found) if q.casefold() not in asked][:limit]
+
+
+def _people_questions(records: Sequence[Record]) -> list[str]:
+    for record in records:
+        people = title_correspondents(record.title)
+        if people.authors and people.recipients:
+            return [f"What else did {people.authors[0]} send to {people.recipients[0]}?"]
+        if len(people.participants) > 1:
+            return [f"What else did {people.participants[0]} and {people.participants[1]} discuss?"]
+        if people.authors:
+            return [f"What else did {people.authors[0]} write?"]
+    return []
+
+
+def _next_month_question(records: Sequence[Record]) -> list[str]:
+    ends = [r.date_end for r in records if r.date_end and r.date_precision in ("day", "month")]
+    if not ends:
+        return []
+    year, month = divmod(max(ends) // 100, 100)
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [f"What happened next, in {datetime(year, month, 1):%B} {year}?"]
+
+
+def _subject_questions(records: Sequence[Record], asked: set[str]) -> list[str]:
+    subjects = dict.fromkeys(t for r in records for t in (*r.topics, *r.places))
+    fresh = [t for t in subjects if not any(t.casefold() in q for q in asked)]
+    return [f"What do the documents say about {t}?" for t in fresh[:1]]

@@ -11,6 +11,7 @@ from pathlib import Path
 from qa.corpus.raw import Problem, display_path
 
 FORMATS = (".txt", ".html", ".htm", ".jsonl", ".csv")
+SETTINGS_FILE = "collection.toml"  # a collection's settings (qa.chat.collection.collection_settings), not records
 
 
 @dataclass(slots=True)
@@ -53,7 +54,7 @@ def _scan_folder(folder: Path, found: Scan) -> None:
     entries: list[Path] = []
     _walk(folder, entries, found, seen=set())
     for path in sorted(entries):
-        if path.stem.lower() == "readme":
+        if path.stem.lower() == "readme" or path.name == SETTINGS_FILE:
             continue
         if path.suffix.lower() not in FORMATS:
             found.add(path, f"not read: unknown format {path.suffix!r} (use {', '.join(FORMATS)})", warn=True)

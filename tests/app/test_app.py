@@ -104,7 +104,7 @@ def test_empty_state_describes_the_collection_and_offers_examples(app):
         "dated 1949 to 1977 (1 undated)."
     )
     examples = [b for b in app.button if b.key and b.key.startswith("example-")]
-    assert len(examples) == 3
+    assert len(examples) == 4 and examples[0].label == "Summarise the collection"
     assert not app.chat_message  # no conversation yet
     assert app.sidebar.button(key="new_conversation").disabled
     assert app.query_params == {}  # nothing saved before a question is asked
@@ -120,12 +120,17 @@ def test_ask_shows_cited_answer_with_source_lines_and_saves_it(app, conversation
     assert "Stalin gives to Mao" in unescape(answer)
     lines = [unescape(e.label) for e in assistant.expander]
     assert lines[0] == "[1] Cable, Stalin to Mao Zedong [via Kovalev] — May 26, 1949"
-    assert unescape(assistant.caption[-1].value).startswith("Searched by meaning and words · 5 documents considered · ")
+    assert unescape(assistant.caption[-1].value) == "Found by meaning and exact words among the 5 closest documents"
     cid = app.query_params["conversation"]
     assert re.fullmatch(r"[0-9a-f]{32}", cid)  # 128 random bits
     with sqlite3.connect(conversations) as db:
         assert db.execute("SELECT title FROM conversations WHERE id = ?", (cid,)).fetchone() == (QUESTION,)
         assert db.execute("SELECT COUNT(*) FROM turns").fetchone() == (1,)
+    suggested = assistant.button_group[0]
+    assert unescape(suggested.options[0]) == "What else did Stalin send to Mao Zedong?"
+    suggested.set_value("What else did Stalin send to Mao Zedong?").run()  # a click asks it
+    assert unescape(app.chat_message[2].markdown[0].value) == "What else did Stalin send to Mao Zedong?"
+    assert len(app.chat_message) == 4 and app.session_state[suggested.key] is None
 
 
 def test_a_source_card_and_the_citations_open_on_demand(app):
@@ -134,14 +139,14 @@ def test_a_source_card_and_the_citations_open_on_demand(app):
     unfold(app, "card-1")
     card = app.chat_message[1].expander[0]
     text = " ".join(unescape(m.value) for m in (*card.markdown, *card.caption))
-    assert "May 26, 1949 · sino-soviet-relations" in text
+    assert "May 26, 1949" in text and "sino-soviet-relations" not in text  # a folder name is no archive
     assert "From Stalin to Mao Zedong via Kovalev" in text
     assert ":orange-background[Stalin]" in " ".join(m.value for m in card.markdown)  # the question's words
     assert "Search the archive for this title ↗" in text  # no link of its own: the archive's search
     assert "The search placed it" in text and "retrieval score" not in text
     unfold(app, "cite")
     cite = app.chat_message[1].code[0].value.splitlines()
-    assert cite[0] == '[1] "Cable, Stalin to Mao Zedong [via Kovalev]," May 26, 1949, sino-soviet-relations'
+    assert cite[0] == '[1] "Cable, Stalin to Mao Zedong [via Kovalev]," May 26, 1949, Wilson Center Digital Archive.'
 
 
 def test_follow_up_uses_the_conversation(app):
@@ -159,7 +164,7 @@ def test_follow_up_uses_the_conversation(app):
 
 
 def test_example_question_is_asked_when_clicked(app):
-    example = app.button(key="example-0")
+    example = app.button(key="example-1")
     question = unescape(example.label)
     example.click().run()
     assert not app.exception
@@ -176,7 +181,7 @@ def test_documents_to_consider_and_the_search_are_used(app):
     answer = app.session_state["turns"][-1]["answer"]
     assert answer.mode == "bm25"
     assert 1 <= len(answer.sources) + len(answer.related) <= 2
-    assert unescape(app.chat_message[1].caption[-1].value).startswith("Searched by words · 2 documents considered")
+    assert unescape(app.chat_message[1].caption[-1].value) == "Found by exact words among the 2 closest documents"
 
 
 def test_written_by_and_sent_to_limit_the_answer(app):
@@ -202,6 +207,8 @@ def test_abstention_is_shown_as_such(app):
 
 
 def test_the_date_control_limits_the_sources_in_the_answers_words(app):
+    app.sidebar.checkbox(key="undated").uncheck().run()
+    assert "Dated documents only." in [unescape(c.value) for c in app.sidebar.caption]
     app.sidebar.slider(key="years").set_value((1950, 1977)).run()
     assert "Showing documents from 1950 on." in [unescape(c.value) for c in app.sidebar.caption]
     ask(app, "What did the party secretaries say about Maoism?")
@@ -326,10 +333,20 @@ def test_rename_and_delete_a_conversation(app):
     app.text_input(key=f"title-{cid}").set_value("Stalin's advice on the economy").run()
     app.button(key="rename").click().run()
     assert not app.exception
-    assert unescape(app.sidebar.button(key=f"open-{cid}").label) == "Stalin's advice on the economy"
+    assert unescape(app.sidebar.button(key=f"open-{cid}").label).endswith(" · Stalin's advice on the economy")
     app.button(key="delete").click().run()
+    assert listed(app) == [cid]  # asked first
+    app.button(key="confirm_delete_no").click().run()
+    assert listed(app) == [cid] and not [b for b in app.button if b.key == "confirm_delete_yes"]
+    app.button(key="delete").click().run()
+    app.button(key="confirm_delete_yes").click().run()
     assert not app.exception
     assert listed(app) == [] and app.session_state["turns"] == [] and "conversation" not in app.query_params
+    app.button(key="undo_delete").click().run()  # brought back, under its own link
+    assert listed(app) == [cid] and app.query_params["conversation"] == cid and len(app.session_state["turns"]) == 1
+    app.button(key="delete").click().run()
+    app.button(key="confirm_delete_yes").click().run()
+    assert listed(app) == []
     gone = session({"conversation": cid})
     assert gone.session_state["turns"] == []
     assert "No conversation at this link" in unescape(gone.info[0].value)

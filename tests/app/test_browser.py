@@ -1,8 +1,9 @@
 """End to end: the real chat app (`streamlit run app.py`) driven in headless Debian Chromium with Playwright.
 
-One server is started for the module on a temporary corpus: the shipped corpus plus two synthetic records, one whose
-title and summary hold HTML and Markdown that must show as plain text everywhere (cards, table, exports), and one
-with the archive's link and record id. Conversations go to a temporary SQLite file. Skipped, with the reason, on a
+One server is started for the module on a temporary corpus: the shipped corpus plus two synthetic records in the
+shipped collection (cited as the Wilson Center Digital Archive, by its collection.toml), one whose title and summary
+hold HTML and Markdown that must show as plain text everywhere (cards, table, exports), and one with the archive's
+link and record id. Conversations go to a temporary SQLite file. Skipped, with the reason, on a
 machine without /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it).
 
 Render times are measured and printed (`pytest -s`), never asserted. `ARCHIVE_QA_SCREENSHOTS=docs` writes the
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -64,7 +67,7 @@ ARCHIVED = {
 TRACTOR_QUESTION = "Who asked for engineers for the Harbin tractor works?"
 
 # Installed in the page: on Enter in the chat box, note the time; then watch the page for the new answer's text with
-# a citation marker (the answer shown) and for its closing caption "… · N ms" (the whole answer shown).
+# a citation marker (the answer shown) and for its closing caption "Found by …" (the whole answer shown).
 WATCH_ANSWERS = """() => {
     const times = window.__answerTimes = {};
     document.addEventListener('keydown', e => {
@@ -79,7 +82,7 @@ WATCH_ANSWERS = """() => {
         if (m.length < times.count + 2) return;
         const text = m[m.length - 1].innerText;
         if (times.shown === undefined && /\\[1\\]/.test(text)) times.shown = performance.now() - times.submitted;
-        if (/· \\d+ ms/.test(text)) times.done = performance.now() - times.submitted;
+        if (/Found by (meaning|exact)/.test(text)) times.done = performance.now() - times.submitted;
     }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
 # What the page holds that must not be there if corpus text had been taken as HTML or Markdown.
@@ -121,7 +124,8 @@ def server(chromium, tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(REPO / "corpus", root / "corpus")
     lines = [json.dumps(r) for r in (HOSTILE, ARCHIVED)]
-    (root / "corpus" / "synthetic.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    synthetic = root / "corpus" / "sino-soviet-relations" / "synthetic.jsonl"
+    synthetic.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = Config(corpus=root / "corpus", index=root / "index", cache=root / "cache")
     build_index(config, embedder=embedder)
 
@@ -154,7 +158,7 @@ def server(chromium, tmp_path_factory, embedder):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.1)
-        yield {"url": url, "started": started, "log": log}
+        yield {"url": url, "started": started, "log": log, "conversations": root / "conversations.sqlite3"}
     finally:
         proc.terminate()
         try:
@@ -254,7 +258,7 @@ def settle(page) -> None:
     the answer."""
     page.wait_for_function(
         """() => { const m = document.querySelectorAll('[data-testid="stChatMessage"]');
-                   return m.length && /· \\d+ ms/.test(m[m.length - 1].innerText)
+                   return m.length && /Found by (meaning|exact)/.test(m[m.length - 1].innerText)
                           && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'); }""",
         timeout=ANSWER_TIMEOUT_MS,
     )
@@ -431,14 +435,29 @@ def download(page, button) -> str:
     return Path(caught.value.path()).read_text(encoding="utf-8")
 
 
-def test_browser_ris_and_csl_json_exports_parse(page):
+def export(page, label: str) -> str:
+    """The conversation shown, downloaded from the sidebar's Export in one format."""
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Export").click()
+    text = download(page, page.get_by_role("button", name=label, exact=True))
+    page.keyboard.press("Escape")
+    return text
+
+
+def test_browser_a_citation_names_repository_id_and_link_and_its_exports_parse(page):
+    import bibtexparser
     import rispy
 
     settle(page)
     message = page.locator(MESSAGE).last
     message.locator("summary", has_text="Cite these sources").click()
     citation = message.locator('[data-testid="stCode"]').inner_text()  # waits for it to be drawn
-    assert f'"{ARCHIVED["title"]}," August 14, 1952, synthetic, Record ID 119999, {ARCHIVE_URL}' in citation
+    today = date.today()
+    assert (f'"{ARCHIVED["title"]}," August 14, 1952, Wilson Center Digital Archive, Record ID 119999. {ARCHIVE_URL} '
+            f"(accessed {today:%B} {today.day}, {today.year}).") in citation
+    code = message.locator('[data-testid="stCode"]')
+    code.hover()  # the copy button shows on hover: it must not cover the citation's text
+    copy, text = code.locator("button").first.bounding_box(), code.locator("code").first.bounding_box()
+    assert copy["x"] >= text["x"] + text["width"] - 2 or copy["y"] >= text["y"] + text["height"]
     ris = rispy.loads(download(page, message.get_by_role("button", name="Download RIS")))
     entry = next(e for e in ris if e["title"] == ARCHIVED["title"])
     assert (entry["date"], entry["year"], entry["urls"]) == ("1952/08/14/", "1952", [ARCHIVE_URL])
@@ -446,6 +465,12 @@ def test_browser_ris_and_csl_json_exports_parse(page):
     items = json.loads(download(page, message.get_by_role("button", name="Download CSL-JSON")))
     item = next(i for i in items if i["title"] == ARCHIVED["title"])
     assert (item["issued"], item["URL"], item["type"]) == ({"date-parts": [[1952, 8, 14]]}, ARCHIVE_URL, "manuscript")
+    assert (item["archive"], item["number"]) == ("Wilson Center Digital Archive", "119999")
+    assert entry["name_of_database"] == "Wilson Center Digital Archive"
+    library = bibtexparser.parse_string(download(page, message.get_by_role("button", name="Download BibTeX")))
+    bib = next(e for e in library.entries if e.key == "archive-119999")
+    assert (bib["url"], bib["date"]) == (ARCHIVE_URL, "1952-08-14")
+    assert bib["howpublished"] == "Wilson Center Digital Archive"
 
 
 def test_browser_shows_hostile_record_as_plain_text(page):
@@ -471,10 +496,185 @@ def test_browser_shows_hostile_record_as_plain_text(page):
     for name in ("RIS", "CSL-JSON"):
         exported = download(page, message.get_by_role("button", name=f"Download {name}"))
         assert HOSTILE_SCRIPT in exported and "javascript:" not in exported
-    markdown = download(page, page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Download"))
+    markdown = export(page, "Markdown")
     assert "What does the memo report about rice supplies" in markdown
     assert "<script>" not in markdown and "\\<script\\>" in markdown  # escaped for any Markdown viewer
     assert "Exported from Archive QA on " in markdown and "**Read as:**" in markdown
+
+
+def cited_ids(server, cid: str) -> list[str]:
+    """The ids of every source a saved conversation cites, once each, read from the server's conversation file."""
+    from qa.chat.conversations import ConversationStore, readable_turns
+    from qa.chat.text import cited_records
+
+    return [r.id for r in cited_records(readable_turns(ConversationStore(server["conversations"]).turns(cid)))]
+
+
+def test_browser_a_conversations_sources_export_and_parse(page, server):
+    import bibtexparser
+    import rispy
+    from citeproc.source.json import CiteProcJSON
+
+    settle(page)
+    expected = cited_ids(server, page.url.rpartition("conversation=")[2])
+    assert len(expected) > 5  # many answers, sources cited more than once
+    ris = rispy.loads(export(page, "RIS"))
+    assert [e["id"] for e in ris] == expected
+    assert all(e["name_of_database"] == "Wilson Center Digital Archive" for e in ris)
+    archived = next(e for e in ris if e["id"] == ARCHIVE_URL)
+    assert (archived["urls"], archived["accession_number"]) == ([ARCHIVE_URL], "119999")
+    items = json.loads(export(page, "CSL-JSON"))
+    read = CiteProcJSON(items)
+    assert [i["id"] for i in items] == expected and all(str(read[i]["archive"]) for i in expected)
+    library = bibtexparser.parse_string(export(page, "BibTeX"))
+    assert not library.failed_blocks and len(library.entries) == len(expected)
+    markdown = export(page, "Markdown")
+    assert markdown.split("## Every source cited")[1].count(f"<{ARCHIVE_URL}>") == 1
+
+
+def test_browser_a_suggested_follow_up_is_asked_when_clicked(page):
+    settle(page)
+    before = page.locator(MESSAGE).count()
+    suggestion = page.locator(MESSAGE).last.locator('[class*="-next"] button').first
+    question = suggestion.inner_text().strip()
+    assert question.startswith(("What else did", "What happened next, in", "What do the documents say about"))
+    suggestion.click()
+    page.locator(MESSAGE).nth(before + 1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    settle(page)
+    assert shown(page.locator(MESSAGE).nth(before).inner_text()).strip().endswith(question)
+
+
+def visible_boxes(page, selector: str) -> list[dict]:
+    """The bounding boxes of the timeline's SVG text shown (labels Vega hides for overlap have opacity 0)."""
+    return page.evaluate(
+        """sel => [...document.querySelectorAll(sel)]
+              .filter(t => t.textContent && getComputedStyle(t).opacity !== '0' && t.getAttribute('opacity') !== '0')
+              .map(t => { const r = t.getBoundingClientRect();
+                          return {text: t.textContent, left: r.left, right: r.right,
+                                  top: r.top, bottom: r.bottom}; })""",
+        selector,
+    )
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1 :]
+            if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1
+            and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1]
+
+
+def test_browser_the_timeline_is_readable_on_a_390px_phone(context, server):
+    phone = context.new_page()
+    try:
+        phone.set_viewport_size({"width": 390, "height": 844})
+        phone.goto(server["url"])
+        wait_until_ready(phone)
+        ask(phone, "What did Mikoyan and Mao Zedong discuss in 1949?")
+        settle(phone)
+        chart = phone.locator(f'{MESSAGE} [data-testid="stVegaLiteChart"]').last
+        chart.scroll_into_view_if_needed()
+        svg = chart.locator("svg").first
+        svg.wait_for()
+        labels = visible_boxes(phone, '[data-testid="stVegaLiteChart"] svg .role-axis-label text')
+        rows = [b for b in labels if b["text"].startswith("[")]
+        dates = [b for b in labels if not b["text"].startswith("[")]
+        assert len(rows) >= 3 and len(dates) >= 2
+        assert overlapping(labels) == []  # no two labels cover each other
+        dots = [b["x"] for b in (d.bounding_box() for d in chart.locator("svg .mark-symbol path").all())]
+        plot_width = max(b["right"] for b in dates) - min(b["left"] for b in dates)
+        assert plot_width > 150 and min(dots) > max(b["right"] for b in rows)  # the dates have room beside the titles
+        assert all(b["right"] <= 390 for b in labels) and all(b["text"].endswith("…") for b in rows if
+                                                              len(b["text"]) > 20)  # shortened, not cut off
+        box, drawn = chart.bounding_box(), svg.bounding_box()
+        assert box["height"] - drawn["height"] < 40  # no blank gap under the chart
+        chart.locator(".mark-symbol path").first.hover()  # the full title on hover
+        tooltip = phone.locator("#vg-tooltip-element")
+        tooltip.get_by_text("Memorandum of Conversation between Anastas Mikoyan").wait_for()
+    finally:
+        phone.close()
+
+
+def test_browser_keyboard_first_stop_names_and_an_opened_card(page, context, server):
+    fresh = context.new_page()
+    try:
+        fresh.goto(server["url"])
+        wait_until_ready(fresh)
+        fresh.keyboard.press("Tab")
+        assert fresh.evaluate("() => document.activeElement.dataset.testid") == "stSkipToContent"
+        fresh.keyboard.press("Tab")  # the question box comes next, before the sidebar's controls
+        focused = fresh.evaluate("() => document.activeElement.getAttribute('aria-label')")
+        assert focused == "Ask the collection a question"
+    finally:
+        fresh.close()
+    settle(page)
+    tree = page.locator("body").aria_snapshot()
+    for ligature in ("keyboard_arrow_right", "keyboard_arrow_down", "keyboard_arrow_up", "forum", "table_rows",
+                     "content_copy", "expand_more", "face", "smart_toy", ":material/"):
+        assert ligature not in tree
+    summary = page.locator(MESSAGE).last.locator("summary").first
+    summary.focus()
+    page.keyboard.press("Enter")  # opened from the keyboard: its content is drawn below, its header stays in view
+    details = page.locator(MESSAGE).last.locator('[data-testid="stExpanderDetails"]')
+    details.locator('[data-testid="stMarkdownContainer"]').first.wait_for()
+    page.wait_for_timeout(1600)
+    top, bottom = summary.evaluate("s => { const r = s.getBoundingClientRect(); return [r.top, r.bottom]; }")
+    assert 0 <= top and bottom <= page.viewport_size["height"]
+
+
+def luminance(css: str) -> float:
+    """The relative luminance (0 black, 1 white) of a CSS rgb()/rgba() colour."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+(?:\.\d+)?", css)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_browser_follows_the_systems_light_or_dark_theme(page, context, server, tmp_path):
+    settle(page)
+    folder = REPO / "docs" if os.environ.get("ARCHIVE_QA_SCREENSHOTS") == "docs" else tmp_path
+    for scheme in ("light", "dark"):
+        themed = context.new_page()
+        try:
+            themed.emulate_media(color_scheme=scheme)
+            themed.goto(page.url)
+            themed.locator(MESSAGE).nth(1).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+            themed.wait_for_timeout(1000)
+            colours = themed.evaluate("""() => { const main = document.querySelector('.stApp');
+                const text = document.querySelector('[data-testid="stChatMessage"] p');
+                return [getComputedStyle(main).backgroundColor, getComputedStyle(text).color]; }""")
+            background, text = (luminance(c) for c in colours)
+            if scheme == "dark":
+                assert background < 0.2 and text > 0.6, colours
+            else:
+                assert background > 0.8 and text < 0.4, colours
+            themed.screenshot(path=str(folder / f"screenshot-{scheme}.png"))
+            assert (folder / f"screenshot-{scheme}.png").stat().st_size > 10_000
+        finally:
+            themed.close()
+
+
+def test_browser_delete_asks_first_and_can_be_undone(page, context):
+    settle(page)
+    url = page.url
+    other = context.new_page()
+    try:
+        other.goto(url)
+        other.locator(MESSAGE).nth(1).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+        sidebar = other.locator('[data-testid="stSidebar"]')
+        listed = sidebar.locator("button").filter(has_text="What did Stalin tell Mao")
+        listed.first.wait_for()
+        sidebar.get_by_role("button", name="Rename or delete").click()
+        other.get_by_role("button", name="Delete this conversation…").click()
+        other.keyboard.press("Escape")
+        sidebar.get_by_text("Delete this conversation?").wait_for()
+        sidebar.get_by_role("button", name="Delete", exact=True).click()
+        undo = sidebar.get_by_role("button", name="Undo")
+        undo.wait_for()
+        listed.first.wait_for(state="detached")  # gone from the list, and from the page
+        assert other.locator(MESSAGE).count() == 0
+        undo.click()
+        other.locator(MESSAGE).nth(1).wait_for()
+        other.wait_for_url(url)  # back under its own link
+        listed.first.wait_for()
+    finally:
+        other.close()
 
 
 def test_browser_browse_table_filters_and_opens_a_card(page, server):
@@ -504,8 +704,39 @@ def test_browser_browse_table_filters_and_opens_a_card(page, server):
     page.get_by_text("1 of 12 documents").wait_for()
 
 
+def test_browser_browse_sorts_by_date_and_asks_about_a_document(page, server):
+    page.goto(server["url"] + "browse")
+    page.get_by_text("12 of 12 documents").wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+    rows = lambda: page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] table tr')]
+                                           .slice(1).map(r => [...r.querySelectorAll('td')].map(c => c.innerText))""")  # noqa: E731
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stDataFrame\"] table tr').length > 3")
+    first = rows()
+    dates = [r[0] for r in first if r[0]]
+    assert dates == sorted(dates) and first[0][0] == "1949-02-06"  # oldest first, by default
+    assert all(r[5] for r in first)  # every record has its id
+    assert ["Anastas Mikoyan, Mao Zedong"] == [r[4] for r in first if r[1].startswith("Memorandum of Conversation "
+                                                                                      "between Anastas")]
+    page.get_by_label("Order").click()
+    page.get_by_role("option", name="Newest first").click()
+    page.wait_for_function("() => { const r = document.querySelectorAll('[data-testid=\"stDataFrame\"] table tr')[1];"
+                           " return r && r.innerText.startsWith('1977'); }")
+    grid = page.locator('[data-testid="stDataFrame"]')
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 52)  # the first row: the newest document
+    card = page.locator(".st-key-browse_card")
+    card.wait_for()
+    title = card.locator("strong").first.inner_text().split(" — ")[0]
+    page.get_by_role("button", name="Ask about this document").click()
+    page.wait_for_url("**/?conversation=*", timeout=ANSWER_TIMEOUT_MS)
+    page.locator(MESSAGE).nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    settle(page)
+    assert shown(page.locator(MESSAGE).first.inner_text()).strip().endswith(f"What is “{title}” about?")
+    assert f"[1] {title}" in last_answer(page)  # the document itself is the answer's first source
+    assert "Asking about one document" in page.locator(".st-key-scope").inner_text()
+
+
 def test_browser_screenshots_for_the_readme(context, server, tmp_path):
-    """The chat, the browse page and a 420 px window, as the README shows them."""
+    """The chat, the browse page and a 390 px phone, light and dark, as the README shows them."""
     folder = REPO / "docs" if os.environ.get("ARCHIVE_QA_SCREENSHOTS") == "docs" else tmp_path
     shot = context.new_page()
     try:
@@ -517,18 +748,22 @@ def test_browser_screenshots_for_the_readme(context, server, tmp_path):
         open_card(shot, "Cable, Stalin to Mao Zedong")
         shot.wait_for_timeout(500)
         shot.screenshot(path=str(folder / "screenshot.png"))
-        narrow = context.new_page()
-        narrow.set_viewport_size({"width": 420, "height": 860})
-        narrow.goto(shot.url)
-        narrow.locator(MESSAGE).nth(1).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
-        narrow.wait_for_timeout(1500)
-        narrow.screenshot(path=str(folder / "screenshot-420px.png"))
-        narrow.close()
+        for scheme in ("light", "dark"):
+            phone = context.new_page()
+            phone.emulate_media(color_scheme=scheme)
+            phone.set_viewport_size({"width": 390, "height": 844})
+            phone.goto(shot.url)
+            phone.locator(MESSAGE).nth(1).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+            phone.wait_for_timeout(1500)
+            phone.locator(f'{MESSAGE} [data-testid="stVegaLiteChart"]').last.scroll_into_view_if_needed()
+            phone.wait_for_timeout(500)
+            phone.screenshot(path=str(folder / f"screenshot-phone-{scheme}.png"))
+            phone.close()
         shot.goto(server["url"] + "browse")
         shot.get_by_text("12 of 12 documents").wait_for()
         shot.wait_for_timeout(1500)
         shot.screenshot(path=str(folder / "screenshot-browse.png"))
     finally:
         shot.close()
-    for name in ("screenshot.png", "screenshot-420px.png", "screenshot-browse.png"):
+    for name in ("screenshot.png", "screenshot-phone-light.png", "screenshot-phone-dark.png", "screenshot-browse.png"):
         assert (folder / name).stat().st_size > 10_000

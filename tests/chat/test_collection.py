@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
-from qa.chat.citations import DEFAULT_ARCHIVE
+from qa.chat.citations import DEFAULT_ARCHIVE, CollectionInfo
 from qa.chat.collection import (
     EXAMPLES,
+    SUMMARY_QUESTION,
     Browse,
     Overview,
     browse_rows,
     browse_table,
     built_label,
     collection_names,
+    collection_settings,
     documents_per_year,
     example_questions,
     overview,
@@ -24,6 +28,7 @@ from qa.chat.collection import (
     status_line,
     year_filters,
 )
+from qa.errors import ConfigError
 from qa.types import AppliedFilter, Filters
 
 
@@ -101,6 +106,8 @@ def test_year_filters_leave_the_full_range_unlimited():
     assert year_filters(view, (1950, 1977), include_undated=False) == Filters("1950", None, False)
     assert year_filters(view, (1949, 1960), include_undated=True) == Filters(None, "1960", True)
     assert year_filters(view, (1950, 1960), include_undated=True) == Filters("1950", "1960", True)
+    # Undated documents left out of the full range: the dated ones only.
+    assert year_filters(view, (1949, 1977), include_undated=False) == Filters("1949", None, False)
 
 
 class FakeAssistant:
@@ -122,15 +129,49 @@ class FakeAssistant:
 
 def test_example_questions_are_those_answered_in_order():
     assistant = FakeAssistant(abstains_on=[EXAMPLES[1]], titles=["T1", "T2"])
-    assert example_questions(assistant) == [EXAMPLES[0], EXAMPLES[2], "What is “T1” about?"]
+    assert example_questions(assistant) == [SUMMARY_QUESTION, EXAMPLES[0], EXAMPLES[2], "What is “T1” about?"]
     assert assistant.seen == 1  # the records are read only as far as needed
 
 
 def test_example_questions_fall_back_to_titles_with_summaries():
     assistant = FakeAssistant(abstains_on=EXAMPLES, titles=["no summary", "T1", "T2", "T3", "T4"])
-    assert example_questions(assistant) == ["What is “T1” about?", "What is “T2” about?", "What is “T3” about?"]
-    assert example_questions(FakeAssistant(abstains_on=EXAMPLES, titles=[])) == []
-    assert example_questions(FakeAssistant([], []), candidates=["q1", "q2"], n=1) == ["q1"]
+    titled = ["What is “T1” about?", "What is “T2” about?", "What is “T3” about?"]
+    assert example_questions(assistant) == [SUMMARY_QUESTION, *titled]
+    assert example_questions(FakeAssistant(abstains_on=EXAMPLES, titles=[])) == [SUMMARY_QUESTION]
+    assert example_questions(FakeAssistant([], []), candidates=["q1", "q2"], n=1) == [SUMMARY_QUESTION, "q1"]
+
+
+def test_the_shipped_collection_is_cited_as_the_wilson_center_digital_archive():
+    settings = collection_settings(Path(__file__).resolve().parents[2] / "corpus")
+    assert settings["sino-soviet-relations"] == CollectionInfo(
+        "Sino-Soviet Relations", "Wilson Center Digital Archive", "https://digitalarchive.wilsoncenter.org"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "A"\nrepository = 3\n', "field 'repository' must be non-empty text"),
+        ('base_url = "javascript:alert(1)"\n', "field 'base_url' must be an http(s) address"),
+        ('repositry = "Typo"\n', "unknown field 'repositry'"),
+        ('name = "A\n', "cannot be read as TOML"),
+    ],
+)
+def test_a_bad_collection_setting_is_one_line_naming_file_and_field(tmp_path, text, message):
+    (tmp_path / "letters").mkdir()
+    path = tmp_path / "letters" / "collection.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        collection_settings(tmp_path)
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_collection_without_settings_keeps_its_folder_name(tmp_path):
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / "collection.toml").write_text('repository = "Hoover Institution"\n', encoding="utf-8")
+    assert collection_settings(tmp_path) == {"letters": CollectionInfo("letters", "Hoover Institution", None)}
+    assert collection_settings(tmp_path / "missing") == {}
 
 
 def test_documents_per_year_counts_start_years_and_fills_gaps():
@@ -171,12 +212,13 @@ def test_range_words_are_the_answers_own():
     assert range_words(view, (1949, 1960), True) == "showing documents up to 1960 (and undated ones)"
     assert range_words(view, (1963, 1963), False) == "showing documents from 1963"
     assert range_words(view, (1950, 1960), False) == "showing documents from 1950 to 1960"
+    assert range_words(view, (1949, 1977), False) == "dated documents only"
 
 
 def test_browse_table_and_its_filters(hashing_index):
     table = browse_table(hashing_index)
-    assert len(table) == 10 and list(table.columns) == ["Date", "Title", "From", "To", "Collection", "Record ID",
-                                                       "Summary"]
+    assert len(table) == 10 and list(table.columns) == ["Date", "Title", "From", "To", "Participants", "Record ID",
+                                                       "Collection", "Summary"]
     people = hashing_index.people
     rows = lambda **kw: [table.columns["Title"][i] for i in browse_rows(table, Browse(**kw), people)]  # noqa: E731
     assert len(rows()) == 10
@@ -191,3 +233,16 @@ def test_browse_table_and_its_filters(hashing_index):
     assert len(rows(collections=("sino-soviet-relations",))) == 10 and rows(collections=("other",)) == []
     kovalev = table.columns["Title"].index("Ciphered Telegram No. 53517 from Kovalev to Filippov [Stalin]")
     assert (table.columns["From"][kovalev], table.columns["To"][kovalev]) == ("Kovalev", "Stalin")
+    mikoyan = table.columns["Title"].index("Memorandum of Conversation between Anastas Mikoyan and Mao Zedong")
+    assert table.columns["From"][mikoyan] == ""
+    assert table.columns["Participants"][mikoyan] == "Anastas Mikoyan, Mao Zedong"
+    assert all(table.columns["Record ID"])  # the archive's id where known, else the id answers cite
+
+
+def test_browse_rows_are_sorted_by_date_undated_last(hashing_index):
+    table = browse_table(hashing_index)
+    dates = lambda order: [table.columns["Date"][i] for i in browse_rows(table, Browse(order=order))]  # noqa: E731
+    dated = sorted(d for d in table.columns["Date"] if d)
+    assert dates("oldest") == [*dated, ""]
+    assert dates("newest") == [*reversed(dated), ""]
+    assert dates("listed") == table.columns["Date"]

@@ -82,6 +82,16 @@ def test_create_add_list_rename_delete(store):
         assert db.execute("SELECT COUNT(*) FROM turns").fetchone() == (0,)  # its turns went with it
 
 
+def test_a_deleted_conversation_is_restored_under_its_own_id(store):
+    cid = store.create("First question", owner="ana@example.org")
+    store.add_turn(cid, '{"n": 1}') and store.add_turn(cid, '{"n": 2}')
+    title, owner, turns = store.title(cid), store.owner(cid), store.turns(cid)
+    store.delete(cid)
+    store.restore(cid, title, owner, turns)
+    assert (store.title(cid), store.owner(cid), store.turns(cid)) == ("First question", "ana@example.org", turns)
+    assert store.add_turn(cid, '{"n": 3}') and len(store.turns(cid)) == 3
+
+
 def test_unknown_and_malformed_ids_open_nothing(store):
     assert store.turns(new_id()) is None
     assert store.turns("'; DROP TABLE conversations; --") is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -11,10 +13,13 @@ from qa.chat.text import (
     answer_footer,
     answer_markdown,
     answer_notes,
+    cited_records,
+    conversation_export,
     conversation_markdown,
     correspondents_line,
     escape_markdown,
     first_upper,
+    follow_ups,
     full_text_markdown,
     highlight,
     link_markdown,
@@ -194,7 +199,7 @@ def test_card_lines_are_escaped():
         language="Russian", archive="APRF", archive_id="112345", listed_under="Mao <Zedong>", people=("Mao",),
         topics=("Loans", "*x*"),
     )
-    assert unescape(record_meta(r)) == "May 1949 · Telegram · Russian · sino-soviet/APRF · Record ID 112345"
+    assert unescape(record_meta(r)) == "May 1949 · Telegram · Russian · APRF · Record ID 112345"
     assert unescape(correspondents_line(r)) == "From Kovalev to Stalin via Roshchin"
     assert unescape(listing_line(r)) == "Listed under Mao <Zedong> · People: Mao · Topics: Loans, *x*"
     assert "\\<Zedong\\>" in listing_line(r) and "\\*x\\*" in listing_line(r)
@@ -229,8 +234,10 @@ def test_why_this_source_in_plain_words():
         "The answer quotes 1 sentence of its summary.",
         "The search placed it 2nd of 3 documents.",
         "Its title or summary holds these words of your question: Stalin, shout.",
-        "It is close to your question in meaning (similarity 0.61, where 1 is the same meaning).",
+        "It is close to your question in meaning.",
     ]
+    scored = unescape(why_lines(source, answer, tokens, scores=True)[-1])
+    assert scored == "It is close to your question in meaning (similarity 0.61, where 1 is the same meaning)."
     answer.mode = "bm25"
     related = [unescape(line) for line in why_lines(answer.related[0], answer, tokens)]
     assert related == [
@@ -276,9 +283,10 @@ def test_question_date_only_for_a_date_read_from_the_question():
 def test_answer_footer_in_plain_words_and_first_upper():
     answer = cited_answer()
     answer.mode, answer.timings = "bm25", {"total_ms": 12.4}
-    assert answer_footer(answer) == "Searched by words · 12 ms"
+    assert answer_footer(answer) == "Found by exact words"
+    assert answer_footer(answer, timing=True) == "Found by exact words · 12 ms"
     answer.mode = "hybrid"
-    assert answer_footer(answer, 5) == "Searched by meaning and words · 5 documents considered · 12 ms"
+    assert answer_footer(answer, 5) == "Found by meaning and exact words among the 5 closest documents"
     assert first_upper("the corpus changed (added a.jsonl)") == "The corpus changed (added a.jsonl)"
     assert first_upper("") == ""
 
@@ -350,15 +358,50 @@ def test_the_exported_conversation():
     assert md.startswith("# Archive QA conversation\n\nExported from Archive QA on 2024-05-01 12:30 UTC.\n")
     assert "## Question 1\n\n**Asked:** And \\<in\\> 1949?  \n**Read as:** What did Stalin say?  \n" in md
     assert "**Filters:** date filter set in the sidebar: showing documents from 1949  \n" in md
-    assert "**Search:** both: meaning and words, 5 documents considered\n" in md
+    assert "**Search:** meaning and exact words (recommended), 5 documents considered\n" in md
     assert "Stalin \\*\\*shouts\\*\\* \\[3\\]. \\[1\\]" in md  # the answer, its markers and the corpus text escaped
     assert '- \\[1\\] "Cable, Stalin to Mao \\[via Kovalev\\]," May 26, 1949, sino-soviet' in md
     assert "**Filters:** no date filter: the date in the question was ignored, as asked  \n" in md
-    assert "**Search:** by words, 3 documents considered" in md
+    assert "**Search:** exact words only, 3 documents considered" in md
     assert '**Closest documents** (not cited)\n\n- \\[1\\] "Closest \\<b\\>," May 26, 1949, sino-soviet' in md
     assert "## Question 3\n\n**Asked:**   \n\nPlease type a question." in md
     assert "<b>" not in md and "<in>" not in md
     assert md.endswith("\n") and not md.endswith("\n\n")
+    # Every cited source once at the end (the abstained answer's closest document is not cited).
+    assert md.split("## Every source cited\n\n")[1].count("\n") == len(cited_records(turns)) == 2
+
+
+def test_a_conversation_exports_every_cited_source_once():
+    rispy = pytest.importorskip("rispy")
+    first, second = cited_answer(), cited_answer()
+    second.sources = [second.sources[1], Source(2, record("Third", "More.", "1950", rid="d"), 0.02, 0.3, True)]
+    turns = [{"answer": a, "filters": Filters(), "k": 5, "mode": "hybrid"} for a in (first, second)]
+    records = cited_records(turns)
+    assert [r.id for r in records] == ["a", "b", "d"]
+    entries = rispy.loads(conversation_export(turns, "ris"))
+    assert [e["id"] for e in entries] == [r.id for r in records]
+    assert [i["id"] for i in json.loads(conversation_export(turns, "csl"))] == [r.id for r in records]
+    assert conversation_export(turns, "bibtex").count("@misc{") == len(records)
+    assert conversation_export(turns, "md").startswith("# Archive QA conversation")
+
+
+def test_follow_ups_come_from_the_answers_people_dates_and_subjects():
+    answer = cited_answer()
+    answer.sources = [replace(answer.sources[0], record=replace(
+        answer.sources[0].record, title="Cable, Kovalev to Stalin", date="1949-06-30", date_precision="day",
+        topics=("Soviet Loans",)))]
+    assert follow_ups(answer) == [
+        "What else did Kovalev send to Stalin?",
+        "What happened next, in July 1949?",
+        "What do the documents say about Soviet Loans?",
+    ]
+    answer.question = answer.resolved_question = "What else did Kovalev send to Stalin?"
+    assert follow_ups(answer)[0] == "What happened next, in July 1949?"  # never the question just asked
+    december = replace(answer.sources[0].record, date="1950-12", date_precision="month", title="Memo", topics=())
+    answer.sources = [replace(answer.sources[0], record=december)]
+    assert follow_ups(answer) == ["What happened next, in January 1951?"]
+    answer.sources = []
+    assert follow_ups(answer) == []
 
 
 def passage_answer() -> Answer:
