@@ -384,12 +384,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_export(sub: argparse._SubParsersAction) -> None:
-    from qa.chat.text import CONVERSATION_FORMATS
+EXPORT_FORMATS = ("md", "ris", "csl", "bibtex")  # qa.chat.text.CONVERSATION_FORMATS, named here for a quick --help
 
+
+def add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="print a saved conversation: every cited source once, or all of it as Markdown")
     p.add_argument("conversation", metavar="CONVERSATION_ID", help="the id at the end of the conversation's link")
-    p.add_argument("--format", choices=list(CONVERSATION_FORMATS), default="md",
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="md",
                    help="ris, csl (CSL-JSON) or bibtex: every cited source once; md: the whole conversation with its "
                    "citations (default)")
     add_common(p)

@@ -65,6 +65,13 @@ def test_export_every_cited_source_once_in_each_format(saved, capsys):
     assert "Memo on {rice} & 50% quotas" not in markdown and "Memo on {rice} \\& 50% quotas" in markdown
 
 
+def test_every_format_of_the_app_is_offered():
+    from archive_qa.cli import EXPORT_FORMATS
+    from qa.chat.text import CONVERSATION_FORMATS
+
+    assert set(EXPORT_FORMATS) == set(CONVERSATION_FORMATS)
+
+
 def test_export_of_an_unknown_conversation_is_one_line(saved, capsys):
     assert main(["export", "0" * 32, "--format", "ris"]) == 2
     err = capsys.readouterr().err
