@@ -152,6 +152,7 @@ def undo_delete(config: Config) -> None:
     if deleted:
         common.store(config).restore(deleted["id"], deleted["title"], deleted["owner"], deleted["turns"])
         open_conversation(config, deleted["id"])
+        st.session_state.restored = True
 
 
 def ask_to_delete(confirm: bool) -> None:
@@ -161,6 +162,8 @@ def ask_to_delete(confirm: bool) -> None:
 @st.fragment(run_every=2)
 def undo_offer(config: Config) -> None:
     """The line that offers to bring a deleted conversation back, for UNDO_S seconds."""
+    if st.session_state.pop("restored", False):  # brought back: the whole page shows it again
+        st.rerun(scope="app")
     deleted = st.session_state.get("deleted")
     if not deleted:
         return
