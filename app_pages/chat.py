@@ -547,12 +547,11 @@ def timeline_spec(answer) -> tuple[dict | None, str | None]:
     if not rows:
         return None, note
     axis = timeline_axis(rows)
-    both = len({r["kind"] for r in rows}) > 1
-    color = {
+    color = {  # its key is the caption above the chart (a legend below it took a line of the window)
         "field": "kind",
         "type": "nominal",
         "scale": {"domain": ["cited", "not cited"], "range": ["#1c6fb5", "#a8a8a8"]},
-        "legend": {"orient": "bottom", "title": None} if both else None,
+        "legend": None,
     }
     x_axis = {"format": axis["format"], "tickCount": {"interval": axis["interval"], "step": axis["step"]},
               "grid": True, "gridOpacity": 0.4, "labelOverlap": "greedy", "labelFlush": True}
@@ -577,7 +576,8 @@ def timeline(turn: dict) -> None:
         turn["timeline"] = timeline_spec(turn["answer"])  # made once per answer, not on every rerun
     spec, note = turn["timeline"]
     if spec:
-        st.caption("When these documents were written")
+        both = len({row["kind"] for row in spec["data"]["values"]}) > 1
+        st.caption("When these documents were written" + (" (blue: cited; grey: found, not cited)" if both else ""))
         st.vega_lite_chart(spec, width="stretch", alt="Timeline of the answer's documents",
                            key=f"{turn_key(turn)}-timeline")
     if note:

@@ -52,14 +52,14 @@ def ask_written(at, question: str = QUESTION):
 def test_no_toggle_without_a_server(env, monkeypatch):
     monkeypatch.delenv("ARCHIVE_QA_LLM_URL", raising=False)
     at = session()
-    assert [t.key for t in at.toggle] == []
+    assert "written" not in [t.key for t in at.toggle]
 
 
 def test_a_written_answer_is_labelled_checked_and_saved_as_written(env, fake, monkeypatch):
     monkeypatch.setenv("ARCHIVE_QA_LLM_URL", fake.url)
     fake.reply = first_sentences
     at = ask_written(session())
-    assert [t.label for t in at.toggle] == ["Written answer"]
+    assert "Written answer" in [t.label for t in at.toggle]
     turn = at.session_state["turns"][-1]
     assert turn["answer"].kind == "written"
     captions = [c.value for c in at.caption]

@@ -24,8 +24,8 @@ def answer(question: str, *records: Record) -> Answer:
 
 
 def synthetic(rid: str, title: str, date: str, url: str | None = None, archive_id: str | None = None) -> Record:
-    return Record(rid, title, date, "day", f"{title} summary.", url, "sino-soviet-relations", "synthetic:1",
-                  archive_id=archive_id)
+    return Record(id=rid, title=title, date=date, date_precision="day", summary=f"{title} summary.", url=url,
+                  collection="sino-soviet-relations", source="synthetic:1", archive_id=archive_id)
 
 
 @pytest.fixture
