@@ -33,7 +33,11 @@ if (!window.__archiveQaKeys) {
     if (!summary || !e.target.open) return;
     const keep = () => {
       const r = summary.getBoundingClientRect();
-      if (r.top < 0 || r.bottom > window.parent.innerHeight) summary.scrollIntoView({block: 'start'});
+      const header = doc.querySelector('[data-testid="stHeader"]');
+      const box = doc.querySelector('[data-testid="stBottom"]');
+      const top = header ? header.getBoundingClientRect().bottom : 0;
+      const bottom = box ? box.getBoundingClientRect().top : window.parent.innerHeight;
+      if (r.top < top || r.bottom > bottom) summary.scrollIntoView({block: 'center'});
     };
     for (const ms of [100, 400, 900, 1500]) setTimeout(keep, ms);
   }, true);

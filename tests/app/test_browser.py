@@ -616,8 +616,10 @@ def test_browser_keyboard_first_stop_names_and_an_opened_card(page, context, ser
     details = page.locator(MESSAGE).last.locator('[data-testid="stExpanderDetails"]')
     details.locator('[data-testid="stMarkdownContainer"]').first.wait_for()
     page.wait_for_timeout(1600)
-    top, bottom = summary.evaluate("s => { const r = s.getBoundingClientRect(); return [r.top, r.bottom]; }")
-    assert 0 <= top and bottom <= page.viewport_size["height"]
+    top, bottom, header, box = summary.evaluate("""s => { const r = s.getBoundingClientRect();
+        return [r.top, r.bottom, document.querySelector('[data-testid="stHeader"]').getBoundingClientRect().bottom,
+                document.querySelector('[data-testid="stChatInput"]').getBoundingClientRect().top]; }""")
+    assert header <= top and bottom <= box  # between the page's header and the question box
 
 
 def luminance(css: str) -> float:
@@ -628,7 +630,6 @@ def luminance(css: str) -> float:
 
 def test_browser_follows_the_systems_light_or_dark_theme(page, context, server, tmp_path):
     settle(page)
-    folder = REPO / "docs" if os.environ.get("ARCHIVE_QA_SCREENSHOTS") == "docs" else tmp_path
     for scheme in ("light", "dark"):
         themed = context.new_page()
         try:
@@ -644,8 +645,8 @@ def test_browser_follows_the_systems_light_or_dark_theme(page, context, server, 
                 assert background < 0.2 and text > 0.6, colours
             else:
                 assert background > 0.8 and text < 0.4, colours
-            themed.screenshot(path=str(folder / f"screenshot-{scheme}.png"))
-            assert (folder / f"screenshot-{scheme}.png").stat().st_size > 10_000
+            themed.screenshot(path=str(tmp_path / f"{scheme}.png"))  # both readable, as drawn
+            assert (tmp_path / f"{scheme}.png").stat().st_size > 10_000
         finally:
             themed.close()
 
@@ -748,12 +749,22 @@ def test_browser_screenshots_for_the_readme(context, server, tmp_path):
         open_card(shot, "Cable, Stalin to Mao Zedong")
         shot.wait_for_timeout(500)
         shot.screenshot(path=str(folder / "screenshot.png"))
+        dark = context.new_page()
+        dark.emulate_media(color_scheme="dark")
+        dark.set_viewport_size({"width": 1280, "height": 1100})
+        dark.goto(shot.url)
+        dark.locator(MESSAGE).nth(1).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+        dark.wait_for_timeout(1500)
+        dark.screenshot(path=str(folder / "screenshot-dark.png"))
+        dark.close()
+        ask(shot, "What did Mikoyan and Mao Zedong discuss in 1949?")  # a timeline of several rows for the phone
+        settle(shot)
         for scheme in ("light", "dark"):
             phone = context.new_page()
             phone.emulate_media(color_scheme=scheme)
             phone.set_viewport_size({"width": 390, "height": 844})
             phone.goto(shot.url)
-            phone.locator(MESSAGE).nth(1).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+            phone.locator(MESSAGE).nth(3).wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
             phone.wait_for_timeout(1500)
             phone.locator(f'{MESSAGE} [data-testid="stVegaLiteChart"]').last.scroll_into_view_if_needed()
             phone.wait_for_timeout(500)
@@ -765,5 +776,6 @@ def test_browser_screenshots_for_the_readme(context, server, tmp_path):
         shot.screenshot(path=str(folder / "screenshot-browse.png"))
     finally:
         shot.close()
-    for name in ("screenshot.png", "screenshot-phone-light.png", "screenshot-phone-dark.png", "screenshot-browse.png"):
+    for name in ("screenshot.png", "screenshot-dark.png", "screenshot-phone-light.png", "screenshot-phone-dark.png",
+                 "screenshot-browse.png"):
         assert (folder / name).stat().st_size > 10_000
