@@ -125,7 +125,8 @@ contains cite cites feature features involve involves come comes came appear app
 himself herself themselves own
 """.split()
 _AUTHOR_AFTER = frozenset(
-    """write wrote written writes writing send sent sends report reported reports tell told tells say said says
+    """write wrote written writes writing send sent sends sending report reported reports reporting tell told tells
+    say said says
     cable cabled cables telegraph telegraphed telegraphs wire wired relay relayed relays inform informed informs
     ask asked asks advise advised advises instruct instructed instructs reply replied replies answer answered
     propose proposed request requested give gave address addressed""".split()
