@@ -186,6 +186,7 @@ class Assistant:
         elif applied and applied.source == "question" and self._no_dated_record(applied, reading):
             _abstain(answer, *closest)
             answer.text = f"The collection has no document {applied.span}. The closest documents are listed below."
+            answer.notice = None  # said once: the text says it
         else:
             strength = partial(_strength, mode=mode)
             request = Request(reading, query, ranking, k, mode, date_filter, people_mask, strength,
@@ -446,6 +447,7 @@ class Assistant:
             asked = [f.span for f in (answer.applied_filter, answer.people_filter) if f]
             if asked:
                 answer.text = f"The collection has no document {', '.join(asked)} that answers this question."
+                answer.notice = None  # said once: the text says it
 
 
 def _joined(names: Sequence[str]) -> str:

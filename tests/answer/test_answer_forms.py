@@ -175,3 +175,9 @@ def test_a_list_quotes_the_sentence_that_says_more_than_the_title(helper):
     answer = helper.ask("What happened in May 1949?", mode="bm25")
     report = next(s for s in answer.sources if s.record.title.startswith("Cable, Kovalev to Stalin, Report"))
     assert report.quoted[0].startswith("the discussion concerned")
+
+
+def test_a_negative_is_said_once(helper):
+    first = helper.ask("What happened in 1949?")
+    answer = helper.ask("And in 1950?", [first])
+    assert answer.text.startswith("The collection has no document from 1950") and answer.notice is None
