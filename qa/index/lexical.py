@@ -15,6 +15,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from qa.errors import AliasError
+from qa.index.romanise import Known, Romaniser
 from qa.shared import words
 
 SHIPPED_ALIASES = Path(__file__).parent.parent / "data" / "aliases.tsv"
@@ -27,7 +28,7 @@ should so some something such tell than that their theirs them themselves then t
 too under until up very was we were what when where which while who whom whose why will with would you your
 """.split()
 _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 
 def read_aliases(paths: list[Path]) -> dict[str, str]:
@@ -50,28 +51,50 @@ def read_aliases(paths: list[Path]) -> dict[str, str]:
 
 
 class Analyzer:
-    """Text to tokens: lower case, aliases to their canonical form, stop words out, Snowball stems."""
+    """Text to tokens: lower case, romanised names as pinyin and usual Russian spellings (qa/index/romanise.py),
+    aliases to their canonical form, stop words out, Snowball stems.
 
-    def __init__(self, aliases: dict[str, str]) -> None:
+    A loaded index gives its analyzer the collection's vocabulary (`use_vocabulary`): questions are then read with
+    it (an ambiguous romanisation takes the reading the collection uses)."""
+
+    def __init__(self, aliases: dict[str, str], romaniser: Romaniser | None = None) -> None:
         self.aliases = aliases
+        self.romaniser = romaniser or Romaniser()
+        self.known: Known | None = None
         names = sorted(aliases, key=len, reverse=True)
         self._pattern = (
             re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])") if names else None
         )
         self._stemmer = Stemmer.Stemmer("english")
-        key = repr((ANALYZER_VERSION, sorted(_STOPWORDS), sorted(aliases.items())))
+        key = repr((ANALYZER_VERSION, sorted(_STOPWORDS), sorted(aliases.items()), self.romaniser.fingerprint))
         self.fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
-        # Caches of this analyzer alone (questions and summaries repeat): no state shared between instances.
-        self.tokens = lru_cache(maxsize=65536)(self._tokens)
         self._stem = lru_cache(maxsize=4096)(self._stem_words)
+        self._caches()
+
+    def _caches(self) -> None:
+        """Caches of this analyzer alone (questions and summaries repeat): no state shared between instances."""
+        self.tokens = lru_cache(maxsize=65536)(self._tokens)
+        self._canonical = lru_cache(maxsize=16384)(self._canonical_text)
+
+    def use_vocabulary(self, known: Known) -> None:
+        """Read text with the collection's vocabulary from now on: `known` says whether it uses a (lower-case) word."""
+        self.known = known
+        self._caches()
+
+    def stem(self, word: str) -> str:
+        """A word's Snowball stem."""
+        return self._stem((word,))[0]
 
     @classmethod
     def from_files(cls, extra: Path | None = None) -> Analyzer:
         return cls(read_aliases([SHIPPED_ALIASES] + ([extra] if extra else [])))
 
     def canonical(self, text: str) -> str:
-        """The text in lower case with every alias replaced by its canonical form."""
-        text = text.lower().translate(_QUOTES)
+        """The text in lower case with romanised names rewritten and every alias replaced by its canonical form."""
+        return self._canonical(text)
+
+    def _canonical_text(self, text: str) -> str:
+        text = self.romaniser.canonical(text.lower().translate(_QUOTES), self.known, _STOPWORDS)
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self.aliases[m.group(1)], text)

@@ -115,6 +115,7 @@ class ArchiveIndex:
         self.vector_index = Segments([(s.vectors, s.positions) for s in self.segments], count, manifest.dim)
         self.vectors = VectorView(self.vector_index)
         self.lexical = LexicalIndex([(s.postings, s.positions, s.df) for s in self.segments], count)
+        analyzer.use_vocabulary(lambda word: self.lexical.document_frequency(analyzer.stem(word)) > 0)
         self.people = People.load(folder, self.records, analyzer)  # correspondents by record
         self.passages = Passages.load(folder)  # None when no record has a full text
         self.record_tokens: Callable[[int], list[str]] = lru_cache(maxsize=8192)(self._record_tokens)

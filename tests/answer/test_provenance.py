@@ -16,7 +16,8 @@ import re
 import pytest
 
 from archive_qa.evaluation.questions import load_questions
-from qa.index.lexical import SHIPPED_ALIASES
+from qa.index.lexical import _STOPWORDS, SHIPPED_ALIASES
+from qa.index.romanise import Romaniser
 
 QUESTIONS = load_questions()
 CONNECTIVES = frozenset({"in", ":", "(", ")", "“", "”", '"', "…"})
@@ -78,9 +79,14 @@ def vocabulary(record, paragraph: int = 0) -> set[str]:
     return set(tokens(said)) | set(tokens(record.title)) | date_words(record.date) | CONNECTIVES
 
 
-def without_alias_names(text: str) -> str:
-    """The text with every whole name of the alias table taken out (a lead line may name what an alias stands for)."""
-    text = text.casefold()
+ROMANISER = Romaniser()
+
+
+def without_alias_names(text: str, known: frozenset[str] = frozenset()) -> str:
+    """The text with every whole name of the alias table taken out (a lead line may name what an alias stands for),
+    romanised names read as the romanisation table reads them with the `known` words (a lead may name the spelling
+    asked about)."""
+    text = ROMANISER.canonical(text.casefold(), known.__contains__, _STOPWORDS)
     for name in ALIAS_NAMES:
         text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
     return text
@@ -94,7 +100,8 @@ def foreign_words(answer) -> list[tuple[int, str]]:
     sources = {s.n: s.record for s in answer.sources}
     cited = set().union(*(vocabulary(r) for r in sources.values())) if sources else set()
     allowed = cited | LEAD_CONNECTIVES
-    found = [(0, word) for lead in leads for word in tokens(without_alias_names(_unnamed(lead))) if word not in allowed]
+    read = [tokens(without_alias_names(_unnamed(lead), frozenset(cited))) for lead in leads]
+    found = [(0, word) for words in read for word in words if word not in allowed]
     found += closing_words(getattr(answer, "closing", ""), sources)
     pieces = _MARKER.split(body)
     assert not pieces[-1].strip(), f"text after the last citation: {pieces[-1]!r}"
