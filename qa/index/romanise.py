@@ -3,8 +3,8 @@
 The table is qa/data/romanisation.tsv (its sources are cited there). `Romaniser.canonical` rewrites lower-case
 text: a postal place name becomes its pinyin name (Peking: beijing); a run of words that are all Wade-Giles
 syllables becomes pinyin when it is marked as Wade-Giles (a hyphen between syllables, an apostrophe, or a spelling
-pinyin never uses: hs, ts, tz, ih, eh, ien, ssu, szu, uei, ü) — "chou en-lai": "zhou enlai"; a Russian ending is
-read as its usual form (-skii: -sky, -chov: -chev).
+pinyin never uses in a syllable: hs, ts, tz, ih, eh, ien, ssu, szu, uei, ü) — "chou en-lai": "zhou enlai"; a
+Russian ending is read as its usual form (-skii: -sky, -chov: -chev).
 
 With a vocabulary (the collection's words, at question time): an ambiguous syllable takes the reading the
 collection uses (chi: qi in "shao-chi" when the records write Shaoqi); an unmarked run of two words or more (or one
@@ -26,7 +26,7 @@ from pathlib import Path
 from qa.errors import AliasError
 
 SHIPPED_TABLE = Path(__file__).parent.parent / "data" / "romanisation.tsv"
-_WORD = re.compile(r"[a-zü]+(?:['-][a-zü]+)*")
+_WORD = re.compile(r"(?<![\w'-])[a-zü]+(?:['-][a-zü]+)*(?![\w'-])")
 _MARKS = ("hs", "ts", "tz", "ih", "eh", "ien", "ssu", "szu", "uei", "ü", "'")
 MIN_RUSSIAN = 6  # a Russian ending is read only in a word of at least this many letters
 MAX_READINGS = 16  # readings tried per word (the product of its syllables' readings)
@@ -49,6 +49,7 @@ class Romaniser:
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
         self._longest = max(map(len, self.syllables), default=0)
         self.segment = lru_cache(maxsize=65536)(self._segment)
+        self.classify = lru_cache(maxsize=262144)(self._classify)
 
     def _add(self, fields: list[str], where: str) -> None:
         if len(fields) != 3 or not all(f.strip() for f in fields):
@@ -87,12 +88,13 @@ class Romaniser:
         return best[len(part)]
 
     def marked(self, word: str) -> bool:
-        """Whether a word of Wade-Giles syllables shows Wade-Giles: syllables joined by a hyphen, or a spelling of
-        its own (pinyin never writes hs, ts, ih, eh, …)."""
-        syllables = self.segment(word)
-        if not syllables:
-            return False
-        return ("-" in word and len(syllables) > 1) or any(m in s for s in syllables for m in _MARKS)
+        """Whether a word of Wade-Giles syllables shows Wade-Giles: two or three hyphen parts of one syllable and two
+        letters or more each (a given name, "tse-tung"), or one syllable spelt as pinyin never does (hs, ts, eh…)."""
+        parts = word.split("-")
+        if len(parts) > 1:
+            return len(parts) <= 3 and all(len(p) > 1 and len(self.segment(p) or ()) == 1 for p in parts)
+        syllables = self.segment(word) or ()
+        return len(syllables) == 1 and any(m in syllables[0] for m in _MARKS)
 
     def readings(self, word: str) -> list[str]:
         """A Wade-Giles word's pinyin readings, first reading first (at most MAX_READINGS)."""
@@ -101,7 +103,7 @@ class Romaniser:
 
     def russian_form(self, word: str) -> str:
         """A word with its Russian ending read as the usual one (unchanged when none applies)."""
-        if len(word) >= MIN_RUSSIAN:
+        if len(word) >= MIN_RUSSIAN and word.isalpha():
             for ending, usual in self.russian:
                 if word.endswith(ending):
                     return word[: -len(ending)] + usual
@@ -109,7 +111,7 @@ class Romaniser:
 
     def russian_variants(self, word: str) -> list[str]:
         """The other endings a Russian name may be written with."""
-        if len(word) < MIN_RUSSIAN:
+        if len(word) < MIN_RUSSIAN or not word.isalpha():
             return []
         return [word[: -len(a)] + b for a, b in self.variants if word.endswith(a)]
 
@@ -118,34 +120,42 @@ class Romaniser:
     def canonical(self, text: str, known: Known | None = None, stop: frozenset[str] = frozenset()) -> str:
         """Lower-case text with its romanised names rewritten (see the module's docstring); `known` says whether the
         collection uses a word; stop words are never part of a name."""
+        if known is None and not any(self.classify(w, stop)[1:] != (None, False) for w in set(_WORD.findall(text))):
+            return text  # nothing to read without a vocabulary (most text): no run to follow
         matches = list(_WORD.finditer(text))
         replaced: dict[int, str] = {}
         run: list[tuple[int, str]] = []
         for i, m in enumerate(matches):
             word = m.group()
-            joined = bool(run) and text[matches[run[-1][0]].end() : m.start()].isspace()
-            if word in stop or word in self.postal or not self.segment(word):
+            syllables, fixed, _ = self.classify(word, stop)
+            if not syllables:
                 self._run(run, known, replaced)
                 run = []
-                self._single(i, word, known, replaced)
+                self._single(i, word, fixed, known, replaced)
                 continue
-            if not joined:
+            if run and not text[matches[run[-1][0]].end() : m.start()].isspace():
                 self._run(run, known, replaced)
                 run = []
             run.append((i, word))
         self._run(run, known, replaced)
-        if not replaced:
-            return text
-        return self._rewrite(text, matches, replaced)
+        return self._rewrite(text, matches, replaced) if replaced else text
 
-    def _single(self, i: int, word: str, known: Known | None, replaced: dict[int, str]) -> None:
-        """A word outside any Wade-Giles run: a postal name, or a Russian ending."""
+    def _classify(self, word: str, stop: frozenset[str]) -> tuple[bool, str | None, bool]:
+        """Whether a word may be part of a Wade-Giles name (not a stop word nor a postal name), what it is read as
+        alone (its postal name, or its usual Russian ending; None: itself), and whether it is marked Wade-Giles."""
         if word in self.postal:
-            replaced[i] = self.postal[word]
-            return
-        form = self.russian_form(word)
-        if known is not None and not known(form):
-            form = next((v for v in self.russian_variants(form) if known(v)), form)
+            return False, self.postal[word], False
+        if word in stop or not self.segment(word):
+            form = self.russian_form(word)
+            return False, form if form != word else None, False
+        return True, None, self.marked(word)
+
+    def _single(self, i: int, word: str, fixed: str | None, known: Known | None, replaced: dict[int, str]) -> None:
+        """A word outside any Wade-Giles run: a postal name, a Russian ending, or (with a vocabulary) an unknown word
+        with a variant Russian ending the collection uses."""
+        form = fixed or word
+        if known is not None and fixed is None and len(word) >= MIN_RUSSIAN and not known(word):
+            form = next((v for v in self.russian_variants(word) if known(v)), word)
         if form != word:
             replaced[i] = form
 
