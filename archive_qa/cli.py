@@ -232,7 +232,7 @@ def _filters(args: argparse.Namespace):
 
     dates = [iso_date(flag, v) if v else None for flag, v in (("--from", args.date_from), ("--to", args.date_to))]
     people = {"from_person": args.from_person, "to_person": args.to_person, "person": args.person}
-    return Filters(*dates, args.include_undated, not args.no_date_inference, **people)
+    return Filters(*dates, args.include_undated, not args.no_date_inference, **people, expand=not args.no_expansion)
 
 
 def _read_history(path: Path) -> list[str]:
@@ -262,6 +262,8 @@ def _print_answer(answer) -> None:
     for applied in (answer.applied_filter, answer.people_filter):
         if applied:
             _say(f"\n({applied.description})")
+    if answer.read_as:
+        _say(f"\n(read as: {', '.join(answer.read_as)}; --no-expansion reads the question as written)")
     for line in (answer.override, answer.notice):
         if line:
             _say(f"\n{line}")
@@ -359,6 +361,11 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="date_to", metavar="DATE", help="only documents up to this date (YYYY[-MM[-DD]])")
     p.add_argument("--include-undated", action="store_true", help="keep undated documents when --from/--to is given")
     p.add_argument("--no-date-inference", action="store_true", help="do not read a date range from the question")
+    p.add_argument(
+        "--no-expansion",
+        action="store_true",
+        help="do not read question words the collection never uses as its nearest words (teachers → professors)",
+    )
     p.add_argument("--from-person", metavar="NAME", help="only documents this person wrote (as the titles say)")
     p.add_argument("--to-person", metavar="NAME", help="only documents this person received (as the titles say)")
     p.add_argument("--person", metavar="NAME", help="only documents this person wrote, received, passed on or attended")

@@ -23,6 +23,7 @@ class Filters:
     to_person: str | None = None
     person: str | None = None
     infer_people: bool = True
+    expand: bool = True  # read question words the collection never uses as its nearest words (qa/index/vocabulary.py)
 
     def __post_init__(self) -> None:
         """Dates are read as the archive writes them or in ISO, and kept in ISO; people are names (text);
@@ -174,6 +175,7 @@ class Answer:
     people_filter: AppliedPeople | None = None
     decided_by: str = ""  # what decided to answer or abstain: "names", "words" or "evidence"
     unknown_names: list[str] = field(default_factory=list)  # names of the question the collection never uses
+    read_as: list[str] = field(default_factory=list)  # question words read in the collection's words: "a → b"
     written: Written | None = None  # the written answer asked for, checked sentence by sentence (qa/answer/written.py)
 
     @property
@@ -210,6 +212,7 @@ class Answer:
             "override": self.override,
             "decided_by": self.decided_by,
             "unknown_names": self.unknown_names,
+            "read_as": self.read_as,
             "kind": self.kind,
             "written": asdict(self.written) if self.written else None,
             "evidence": round(self.evidence, 4),

@@ -161,7 +161,8 @@ class Assistant:
             people_mask = followed if people_mask is None else people_mask & followed
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode)
+        expand = (filters or Filters()).expand
+        query = self.index.query(resolved, self.embedder if mode != "bm25" else None, mode, expand=expand)
         timings["encode_ms"] = (time.perf_counter() - t) * 1000
         query, reading = self._as_written(resolved, query, reading)
         t = time.perf_counter()
@@ -174,6 +175,7 @@ class Assistant:
         answer.applied_filter, answer.people_filter, answer.notice = applied, people_applied, notice
         answer.override = _override(filters, applied, people_applied)
         answer.unknown_names = self.unknown_names(resolved)
+        answer.read_as = [str(r) for r in query.read_as]
         answer.decided_by, step = self._decide(reading, answer.unknown_names, evidence, mode)
         if followed is not None and step == "decline" and ranking:
             answer.decided_by, step = "conversation", "closest"  # the previous answer's documents are in question

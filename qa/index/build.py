@@ -56,6 +56,7 @@ from qa.index.people import People
 from qa.index.reuse import RECORD_FILES, AsRead, Known, write_as_read, write_records
 from qa.index.segments import Layout, Match, lay_out, match, new_name
 from qa.index.store import KEY_DTYPE, RecordStore, Segment, check_build, read_keys
+from qa.index.vocabulary import plan_vocabulary, write_vocabulary
 from qa.records import Record
 from qa.shared import close_lock, die_with_parent, fsync_path, open_lock
 
@@ -613,9 +614,15 @@ def build_index(
                 embedder = (embedder_factory or default_embedder)(config)
             passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None),
                                                settings["dim"])
+            words = plan_vocabulary(p.records, vector_model(config.model, config.encoder),
+                                    None if previous is None else previous.folder, settings["dim"])  # by key
+            if words.missing and embedder is None:
+                embedder = (embedder_factory or default_embedder)(config)
+            word_vectors = words.vectors(lambda texts: encode_texts(config, embedder, texts, None), settings["dim"])
             step("encoded")
             with gc_paused():
                 write_passages(folder, passages, passage_vectors, p.analyzer, settings, _link)
+                write_vocabulary(folder, words, word_vectors)
                 write(p, vectors, folder, started)
             step("written")
         except BaseException:  # an error or Ctrl-C: the half-written build goes, the current one stays

@@ -27,7 +27,7 @@ its itself just me might more most must my no nor not now of off once only or ot
 should so some something such tell than that their theirs them themselves then there these they this those through
 too under until up very was we were what when where which while who whom whose why will with would you your
 """.split()
-_STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
+STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
 ANALYZER_VERSION = 3
 
 
@@ -66,7 +66,7 @@ class Analyzer:
             re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])") if names else None
         )
         self._stemmer = Stemmer.Stemmer("english")
-        key = repr((ANALYZER_VERSION, sorted(_STOPWORDS), sorted(aliases.items()), self.romaniser.fingerprint))
+        key = repr((ANALYZER_VERSION, sorted(STOPWORDS), sorted(aliases.items()), self.romaniser.fingerprint))
         self.fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
         self._stem = lru_cache(maxsize=4096)(self._stem_words)
         self._caches()
@@ -94,14 +94,14 @@ class Analyzer:
         return self._canonical(text)
 
     def _canonical_text(self, text: str) -> str:
-        text = self.romaniser.canonical(text.lower().translate(_QUOTES), self.known, _STOPWORDS)
+        text = self.romaniser.canonical(text.lower().translate(_QUOTES), self.known, STOPWORDS)
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self.aliases[m.group(1)], text)
 
     def _tokens(self, text: str) -> list[str]:
         """The text's stemmed content words, aliases resolved (cached per analyzer as `tokens`)."""
-        content = [w for w in words(self.canonical(text)) if w not in _STOPWORDS and not (len(w) == 1 and w != "i")]
+        content = [w for w in words(self.canonical(text)) if w not in STOPWORDS and not (len(w) == 1 and w != "i")]
         return self._stem(tuple(content))
 
     def _stem_words(self, words: tuple[str, ...]) -> list[str]:

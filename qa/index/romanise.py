@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +48,7 @@ class Romaniser:
         self.russian.sort(key=lambda pair: -len(pair[0]))  # the longest ending first
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
         self._longest = max(map(len, self.syllables), default=0)
+        self.pinyin = frozenset(p for readings in self.syllables.values() for p in readings)
         self.segment = lru_cache(maxsize=65536)(self._segment)
         self.classify = lru_cache(maxsize=262144)(self._classify)
 
@@ -70,22 +71,27 @@ class Romaniser:
         """A word's Wade-Giles syllables (hyphens split them; a part is split into the fewest syllables), or None."""
         out: list[str] = []
         for part in word.split("-"):
-            found = self._split(part)
+            found = self._split(part, self.syllables)
             if found is None:
                 return None
             out += found
         return tuple(out)
 
-    def _split(self, part: str) -> list[str] | None:
-        """One hyphen-free part as Wade-Giles syllables, the fewest that spell it (None when none do)."""
+    def _split(self, part: str, syllables: Collection[str]) -> list[str] | None:
+        """One hyphen-free part as syllables (Wade-Giles, or pinyin), the fewest that spell it (None when none do)."""
         best: list[list[str] | None] = [[]] + [None] * len(part)
         for end in range(1, len(part) + 1):
             for start in range(max(0, end - self._longest), end):
                 prefix = best[start]
-                if prefix is not None and part[start:end] in self.syllables:
+                if prefix is not None and part[start:end] in syllables:
                     if best[end] is None or len(prefix) + 1 < len(best[end]):
                         best[end] = prefix + [part[start:end]]
         return best[len(part)]
+
+    def pinyin_name(self, word: str) -> bool:
+        """Whether a word reads as a Chinese name in pinyin: two syllables or more of the pinyin inventory (Nanjing,
+        Zhenbao), where `_split` finds them."""
+        return len(self._split(word, self.pinyin) or ()) >= 2
 
     def marked(self, word: str) -> bool:
         """Whether a word of Wade-Giles syllables shows Wade-Giles: two or three hyphen parts of one syllable and two

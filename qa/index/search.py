@@ -27,9 +27,13 @@ from qa.index.manifest import CURRENT, DATES, FORCE, RECORDS, Manifest, corpus_c
 from qa.index.passages import Passage, Passages, merged
 from qa.index.people import Name, People, person_key, with_names
 from qa.index.store import RecordStore, load_segments
+from qa.index.vocabulary import Reading, Vocabulary, unknown_words
 from qa.records import Record
 
 RRF_K = 60
+READ_AS_SIMILARITY = 0.6  # a question word is read as a word of the collection at least this similar
+MAX_READ_AS = 3  # question words read in the vocabulary at most (each is one call of the model)
+WORD_VECTORS_KEPT = 16384
 CANDIDATES = 50
 # Under a date range, an undated record may be from any time: it is kept, but ranked after dated matches.
 UNDATED_WEIGHT = 0.5
@@ -80,11 +84,13 @@ class DateColumns:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A question as the index searches it: its text, its vector (None in bm25 mode) and its lexical tokens."""
+    """A question as the index searches it: its text, its vector (None in bm25 mode), its lexical tokens, and its
+    words read in the collection's vocabulary (their tokens are among `tokens`)."""
 
     text: str
     vector: np.ndarray | None
     tokens: list[str]
+    read_as: tuple[Reading, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +124,10 @@ class ArchiveIndex:
         analyzer.use_vocabulary(lambda word: self.lexical.document_frequency(analyzer.stem(word)) > 0)
         self.people = People.load(folder, self.records, analyzer)  # correspondents by record
         self.passages = Passages.load(folder)  # None when no record has a full text
+        self.vocabulary = Vocabulary.load(folder)  # None in a build without one
         self.record_tokens: Callable[[int], list[str]] = lru_cache(maxsize=8192)(self._record_tokens)
         self._idf: dict[str, float] = {}
+        self._word_vectors: dict[str, np.ndarray] = {}
         if (
             self.dates.shape != (count, 2)
             or self.records.offsets.shape != (count + 1,)
@@ -206,15 +214,47 @@ class ArchiveIndex:
 
     # ------------------------------------------------------------------------------------------ search
 
-    def query(self, text: str, embedder=None, mode: str = "hybrid") -> Query:
-        """A question made ready to search: embedded (unless bm25) with the index's model, and tokenised."""
+    def query(self, text: str, embedder=None, mode: str = "hybrid", *, expand: bool = True) -> Query:
+        """A question made ready to search: embedded (unless bm25) with the index's model, tokenised, and (unless
+        `expand` is off or there is no embedder) its words the collection never uses read in its vocabulary."""
         vector = None
         if mode != "bm25":
             if embedder is None:
                 raise ValueError("a search by meaning needs the index's embedder")
             self.check_embedder(embedder)
             vector = np.asarray(embedder.encode_query(text), dtype=np.float32).reshape(-1)
-        return Query(text, vector, self.analyzer.tokens(text))
+        tokens = self.analyzer.tokens(text)
+        read_as = self.read_in_vocabulary(text, embedder) if expand and embedder is not None else ()
+        return Query(text, vector, tokens + [self.analyzer.stem(r.read_as) for r in read_as], read_as)
+
+    def read_in_vocabulary(self, text: str, embedder) -> tuple[Reading, ...]:
+        """The question's content words that the collection never uses, each read as the nearest word of its
+        vocabulary when near enough (never a name: a word capitalised in the question is left as it is)."""
+        if self.vocabulary is None:
+            return ()
+        unknown = [w for w in unknown_words(text, self.analyzer) if not self._used(w)][:MAX_READ_AS]
+        if not unknown:
+            return ()
+        self.check_embedder(embedder)
+        vectors = np.stack([self._word_vector(embedder, w) for w in unknown])
+        out = []
+        for word, near in zip(unknown, self.vocabulary.nearest(vectors, 1), strict=True):
+            if near and near[0][1] >= READ_AS_SIMILARITY and self._used(near[0][0]):
+                out.append(Reading(word, near[0][0], near[0][1]))
+        return tuple(out)
+
+    def _word_vector(self, embedder, word: str) -> np.ndarray:
+        """A word's vector from the index's model, kept for the next question that has it."""
+        vector = self._word_vectors.get(word)
+        if vector is None:
+            vector = np.asarray(embedder.encode_query(word), dtype=np.float32).reshape(-1)
+            if len(self._word_vectors) < WORD_VECTORS_KEPT:
+                self._word_vectors[word] = vector
+        return vector
+
+    def _used(self, word: str) -> bool:
+        """Whether the collection uses a word (its stem)."""
+        return self.lexical.document_frequency(self.analyzer.stem(word)) > 0
 
     def search(
         self, query: Query, k: int, mode: str = "hybrid", date_filter: DateFilter | None = None, mask=None
@@ -267,8 +307,12 @@ class ArchiveIndex:
             records = threads.submit(self.vector_index.search, query.vector, depth, allowed)
             found = threads.submit(passages.dense, query.vector, depth, allowed)
         if words:
-            lexical = merged(self.lexical.search(query.tokens, depth, allowed),
-                             passages.words(query.tokens, depth, allowed), passages.where, depth)
+            lexical = merged(
+                self.lexical.search(query.tokens, depth, allowed),
+                passages.words(query.tokens, depth, allowed),
+                passages.where,
+                depth,
+            )
         if dense:
             ranking, rows = merged(records.result(), found.result(), passages.where, depth)
             out.append(ranking)
@@ -310,8 +354,9 @@ class ArchiveIndex:
             vector = np.asarray(self.passages.vectors.matrix[row], dtype=np.float32)
             similarity = max(similarity, float(vector @ query.vector))
         words = set(self.record_tokens(hit.position)) | set(self.analyzer.tokens(text))
-        return Hit(hit.id, hit.position, hit.score, similarity, max(hit.coverage, self.coverage(query.tokens, words)),
-                   row)
+        return Hit(
+            hit.id, hit.position, hit.score, similarity, max(hit.coverage, self.coverage(query.tokens, words)), row
+        )
 
     # ------------------------------------------------------------------------------------------ words and people
 

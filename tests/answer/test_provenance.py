@@ -16,7 +16,7 @@ import re
 import pytest
 
 from archive_qa.evaluation.questions import load_questions
-from qa.index.lexical import _STOPWORDS, SHIPPED_ALIASES
+from qa.index.lexical import SHIPPED_ALIASES, STOPWORDS
 from qa.index.romanise import Romaniser
 
 QUESTIONS = load_questions()
@@ -86,7 +86,7 @@ def without_alias_names(text: str, known: frozenset[str] = frozenset()) -> str:
     """The text with every whole name of the alias table taken out (a lead line may name what an alias stands for),
     romanised names read as the romanisation table reads them with the `known` words (a lead may name the spelling
     asked about)."""
-    text = ROMANISER.canonical(text.casefold(), known.__contains__, _STOPWORDS)
+    text = ROMANISER.canonical(text.casefold(), known.__contains__, STOPWORDS)
     for name in ALIAS_NAMES:
         text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
     return text

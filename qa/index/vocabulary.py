@@ -1,0 +1,186 @@
+"""The collection's vocabulary: its common words embedded once per build, and a question's words read in them.
+
+A build keeps, in its `vocabulary/` folder, the common words of the records' titles and summaries (lower case,
+letters only, not stop words, not names: a word written with a capital in most of its uses inside sentences is a
+name) with their vectors from the index's model; a new build encodes only the words the previous one lacked. At
+question time a content word the collection never uses is read as the nearest of these words in meaning, when it
+is near enough ("teachers" as "professors"); a name is never read as anything else, and no word is read as a name.
+The words grow far slower than the records: the look-up is one search among them (exact up to EXACT_UP_TO words,
+HNSW beyond), whatever the number of records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from embeddings.model import text_key
+from qa.index.lexical import STOPWORDS
+from qa.records import Record
+
+VOCABULARY = "vocabulary"
+WORDS = "words.json"
+VECTORS = "vectors.npy"
+KEYS = "keys.npy"
+KEY_DTYPE = np.dtype("S16")
+MIN_LETTERS = 3
+EXACT_UP_TO = 50_000  # words searched exactly (a flat inner product); an HNSW graph beyond
+HNSW_LINKS = 32
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_SENTENCE_END = re.compile(r"[.!?:;\"“”(\[]\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A question word read in the collection's vocabulary: the word, the collection's word and their similarity."""
+
+    word: str
+    read_as: str
+    similarity: float
+
+    def __str__(self) -> str:
+        return f"{self.word} → {self.read_as}"
+
+
+def collection_words(records: Iterable[Record]) -> list[str]:
+    """The common words of the records' titles and summaries, most used first (see the module's docstring)."""
+    uses: Counter[str] = Counter()
+    capitalised: Counter[str] = Counter()
+    for record in records:
+        for text in (record.title, record.summary):
+            for m in _WORD.finditer(text):
+                word = m.group()
+                low = word.lower()
+                uses[low] += 1
+                inside = m.start() > 0 and not _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])
+                if inside and word[0].isupper():
+                    capitalised[low] += 1
+    return [
+        w for w, n in uses.most_common()
+        if len(w) >= MIN_LETTERS and w not in STOPWORDS and w.isalpha() and capitalised[w] * 2 < n
+    ]  # fmt: skip
+
+
+def unknown_words(question: str, analyzer) -> list[str]:
+    """A question's candidate words to read in the vocabulary: its content words as the analyzer reads them (lower
+    case, romanised names rewritten), of letters only, none a name: written with a capital inside the question, a
+    Chinese name in pinyin (a historian may write nanjing in lower case), or what an alias or a romanisation made."""
+    names = {m.group().lower() for m in _WORD.finditer(question) if m.start() > 0 and m.group()[0].isupper()}
+    as_written = {w.lower() for w in _WORD.findall(question)}
+    out = []
+    for word in _WORD.findall(analyzer.canonical(question)):
+        name = word in names or word not in as_written or analyzer.romaniser.pinyin_name(word)
+        if len(word) >= MIN_LETTERS and word.isalpha() and word not in STOPWORDS and not name:
+            out.append(word)
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------------------------- building
+
+
+@dataclass(slots=True)
+class VocabularyPlan:
+    """The words a build will hold, and the vectors of those a previous build had."""
+
+    words: list[str]
+    keys: list[bytes]
+    known: dict[bytes, np.ndarray]
+
+    @property
+    def missing(self) -> list[int]:
+        return [i for i, key in enumerate(self.keys) if key not in self.known]
+
+    def vectors(self, encode: Callable[[list[str]], np.ndarray], dim: int) -> np.ndarray:
+        """Every word's vector: kept from the previous build, else encoded."""
+        missing = self.missing
+        fresh = encode([self.words[i] for i in missing]) if missing else np.zeros((0, dim), np.float32)
+        out = np.zeros((len(self.words), dim), dtype=np.float32)
+        for row, key in enumerate(self.keys):
+            if key in self.known:
+                out[row] = self.known[key]
+        if missing:
+            out[missing] = fresh
+        return out
+
+
+def plan_vocabulary(records: Iterable[Record], model: str, previous: Path | None, dim: int) -> VocabularyPlan:
+    """The vocabulary of these records, with the vectors (of `dim` numbers) a previous build has for its words."""
+    words = collection_words(records)
+    keys = [text_key(model, w) for w in words]
+    known = _previous_vectors(previous, set(keys), dim) if previous is not None and keys else {}
+    return VocabularyPlan(words, keys, known)
+
+
+def _previous_vectors(build: Path, wanted: set[bytes], dim: int) -> dict[bytes, np.ndarray]:
+    """The vectors of a previous build's words whose key is wanted ({} when it has none or they do not read)."""
+    folder = build / VOCABULARY
+    try:
+        keys = np.load(folder / KEYS)
+        vectors = np.load(folder / VECTORS)
+    except (OSError, ValueError):
+        return {}
+    if len(keys) != len(vectors) or vectors.ndim != 2 or vectors.shape[1] != dim:
+        return {}
+    return {bytes(k): np.array(vectors[row], dtype=np.float32) for row, k in enumerate(keys) if bytes(k) in wanted}
+
+
+def write_vocabulary(folder: Path, plan: VocabularyPlan, vectors: np.ndarray) -> None:
+    """A build's vocabulary folder (none when the records have no common word)."""
+    if not plan.words:
+        return
+    out = folder / VOCABULARY
+    out.mkdir(parents=True, exist_ok=True)
+    (out / WORDS).write_text(json.dumps(plan.words, ensure_ascii=False), encoding="utf-8")
+    np.save(out / KEYS, np.asarray(plan.keys, dtype=KEY_DTYPE))
+    np.save(out / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+class Vocabulary:
+    """A build's vocabulary, searched by meaning."""
+
+    def __init__(self, words: list[str], vectors: np.ndarray) -> None:
+        if len(words) != len(vectors):
+            raise ValueError("the vocabulary's words and vectors do not agree")
+        self.words = words
+        self.index = _search_index(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    @classmethod
+    def load(cls, build: Path) -> Vocabulary | None:
+        """A build's vocabulary, or None when it has none."""
+        folder = build / VOCABULARY
+        if not (folder / WORDS).is_file():
+            return None
+        return cls(json.loads((folder / WORDS).read_text(encoding="utf-8")), np.load(folder / VECTORS))
+
+    @property
+    def count(self) -> int:
+        return len(self.words)
+
+    def nearest(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """For each vector (a row), its k nearest words with their similarity, nearest first."""
+        scores, rows = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.index.d), k)
+        return [
+            [(self.words[r], float(s)) for r, s in zip(rr, ss, strict=True) if r >= 0]
+            for rr, ss in zip(rows, scores, strict=True)
+        ]
+
+
+def _search_index(vectors: np.ndarray) -> faiss.Index:
+    """An inner-product index over the words' (normalised) vectors: exact up to EXACT_UP_TO words, HNSW beyond."""
+    dim = vectors.shape[1] if vectors.ndim == 2 else 0
+    if len(vectors) <= EXACT_UP_TO:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
+    index.add(vectors)
+    return index
