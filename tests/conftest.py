@@ -111,6 +111,12 @@ class CountingEmbedder:
         self.texts.extend(texts)
         return self.inner.encode(texts, **kwargs)
 
+    @property
+    def record_texts(self) -> list[str]:
+        """The texts given that are not single words (a build also encodes the new words of the collection's
+        vocabulary, qa/index/vocabulary.py)."""
+        return [t for t in self.texts if len(t.split()) > 1]
+
     def encode_query(self, text):
         return self.encode([text])[0]
 

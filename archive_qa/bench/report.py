@@ -172,6 +172,7 @@ SERVE_HEADER = (
     "approx. search p50 / p95 ms",
     "answer in top 10",
     "ask p50: encode / retrieve / compose ms",
+    "expansion p50 / p95 ms (words)",
     "load avg",
 )
 ENCODING_HEADER = (
@@ -319,6 +320,7 @@ def serve_row(r: dict) -> list[str]:
         _pair(approx[1] if approx else {}, "search_ms", digits=2),
         fmt(r.get("answer_in_top10"), 2),
         " / ".join(fmt(get(r, "ask_parts_ms", p, "p50"), 1) for p in ASK_PARTS),
+        f"{_pair(r, 'expansion_ms', digits=2)} ({fmt(r.get('vocabulary_words'))})",
         fmt((r.get("load_average") or [None])[0], 1),
     ]
 

@@ -298,6 +298,7 @@ def probe_step(spec: dict) -> dict:
     asked = ask_times(Assistant(config, index=index, embedder=embedder), questions)
     vectors = embedder.encode([q["question"] for q in questions])
     retrieval, filtered = retrieve_times(index, questions, vectors)
+    expansion = expansion_times(index, vectors)
     # Memory as the app has it after its questions: before the checks below read stored vectors at large.
     after_queries = rss()
     result = {
@@ -307,6 +308,7 @@ def probe_step(spec: dict) -> dict:
         "rss_mb": {"start": before, "after_load": after_load, "after_queries": after_queries},
         **asked,
         **retrieval,
+        **expansion,
         **filtered_recall(index, filtered),
         "query_vectors": "real model",
         **served_recall(index, vectors),
@@ -349,6 +351,15 @@ def retrieve_times(index: ArchiveIndex, questions: list[dict], vectors) -> tuple
             filtered.append((vector, allowed, positions[:RECALL_K]))
     figures = {name: percentiles(values) for name, values in times.items()}
     return {**figures, "answer_in_top10": round(found / max(1, len(questions)), 3)}, filtered
+
+
+def expansion_times(index: ArchiveIndex, vectors) -> dict:
+    """The expansion step's look-up alone (a word's vector given: the model's call for it is timed in encode_ms), one
+    per question: the nearest word of the collection's vocabulary, whose size grows far slower than the records."""
+    if index.vocabulary is None:
+        return {"vocabulary_words": 0}
+    times = [clock_ms(index.vocabulary.nearest, vector, 1)[1] for vector in vectors]
+    return {"expansion_ms": percentiles(times), "vocabulary_words": index.vocabulary.count}
 
 
 def _date_filter(question: str) -> DateFilter | None:

@@ -1,8 +1,8 @@
 """The collection's vocabulary: its common words embedded once per build, and a question's words read in them.
 
-A build keeps, in its `vocabulary/` folder, the common words of the records' titles and summaries (lower case,
-letters only, not stop words, not names: a word written with a capital in most of its uses inside sentences is a
-name) with their vectors from the index's model; a new build encodes only the words the previous one lacked. At
+A build keeps, in its `vocabulary/` folder, the words of the records' titles and summaries (lower case, letters
+only, not stop words), which of them are names (written with a capital in most of their uses inside sentences), and
+their vectors from the index's model; a new build encodes only the words the previous one lacked. At
 question time a content word the collection never uses is read as the nearest of these words in meaning, when it
 is near enough ("teachers" as "professors"); a name is never read as anything else, and no word is read as a name.
 The words grow far slower than the records: the look-up is one search among them (exact up to EXACT_UP_TO words,
@@ -23,13 +23,12 @@ import numpy as np
 
 from embeddings.model import text_key
 from qa.index.lexical import STOPWORDS
+from qa.index.store import KEY_DTYPE, KEYS, read_keys
 from qa.records import Record
 
 VOCABULARY = "vocabulary"
 WORDS = "words.json"
 VECTORS = "vectors.npy"
-KEYS = "keys.npy"
-KEY_DTYPE = np.dtype("S16")
 MIN_LETTERS = 3
 EXACT_UP_TO = 50_000  # words searched exactly (a flat inner product); an HNSW graph beyond
 HNSW_LINKS = 32
@@ -49,8 +48,9 @@ class Reading:
         return f"{self.word} → {self.read_as}"
 
 
-def collection_words(records: Iterable[Record]) -> list[str]:
-    """The common words of the records' titles and summaries, most used first (see the module's docstring)."""
+def collection_words(records: Iterable[Record]) -> tuple[list[str], list[bool]]:
+    """The words of the records' titles and summaries, most used first, and which are names (see the module's
+    docstring): a name keeps its vector (a change of records may make it a common word again), but is never read."""
     uses: Counter[str] = Counter()
     capitalised: Counter[str] = Counter()
     for record in records:
@@ -62,10 +62,8 @@ def collection_words(records: Iterable[Record]) -> list[str]:
                 inside = m.start() > 0 and not _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])
                 if inside and word[0].isupper():
                     capitalised[low] += 1
-    return [
-        w for w, n in uses.most_common()
-        if len(w) >= MIN_LETTERS and w not in STOPWORDS and w.isalpha() and capitalised[w] * 2 < n
-    ]  # fmt: skip
+    words = [w for w, _ in uses.most_common() if len(w) >= MIN_LETTERS and w not in STOPWORDS and w.isalpha()]
+    return words, [capitalised[w] * 2 >= uses[w] for w in words]
 
 
 def unknown_words(question: str, analyzer) -> list[str]:
@@ -87,9 +85,10 @@ def unknown_words(question: str, analyzer) -> list[str]:
 
 @dataclass(slots=True)
 class VocabularyPlan:
-    """The words a build will hold, and the vectors of those a previous build had."""
+    """The words a build will hold (and which are names), and the vectors of those a previous build had."""
 
     words: list[str]
+    names: list[bool]
     keys: list[bytes]
     known: dict[bytes, np.ndarray]
 
@@ -112,23 +111,23 @@ class VocabularyPlan:
 
 def plan_vocabulary(records: Iterable[Record], model: str, previous: Path | None, dim: int) -> VocabularyPlan:
     """The vocabulary of these records, with the vectors (of `dim` numbers) a previous build has for its words."""
-    words = collection_words(records)
+    words, names = collection_words(records)
     keys = [text_key(model, w) for w in words]
     known = _previous_vectors(previous, set(keys), dim) if previous is not None and keys else {}
-    return VocabularyPlan(words, keys, known)
+    return VocabularyPlan(words, names, keys, known)
 
 
 def _previous_vectors(build: Path, wanted: set[bytes], dim: int) -> dict[bytes, np.ndarray]:
     """The vectors of a previous build's words whose key is wanted ({} when it has none or they do not read)."""
     folder = build / VOCABULARY
     try:
-        keys = np.load(folder / KEYS)
         vectors = np.load(folder / VECTORS)
+        keys = read_keys(folder, len(vectors))
     except (OSError, ValueError):
         return {}
-    if len(keys) != len(vectors) or vectors.ndim != 2 or vectors.shape[1] != dim:
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
         return {}
-    return {bytes(k): np.array(vectors[row], dtype=np.float32) for row, k in enumerate(keys) if bytes(k) in wanted}
+    return {k: np.array(vectors[row], dtype=np.float32) for row, k in enumerate(keys) if k in wanted}
 
 
 def write_vocabulary(folder: Path, plan: VocabularyPlan, vectors: np.ndarray) -> None:
@@ -137,8 +136,8 @@ def write_vocabulary(folder: Path, plan: VocabularyPlan, vectors: np.ndarray) ->
         return
     out = folder / VOCABULARY
     out.mkdir(parents=True, exist_ok=True)
-    (out / WORDS).write_text(json.dumps(plan.words, ensure_ascii=False), encoding="utf-8")
-    np.save(out / KEYS, np.asarray(plan.keys, dtype=KEY_DTYPE))
+    (out / WORDS).write_text(json.dumps({"words": plan.words, "names": plan.names}, ensure_ascii=False), "utf-8")
+    np.save(out / KEYS, np.asarray(plan.keys, dtype=KEY_DTYPE))  # read back whole by store.read_keys
     np.save(out / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
 
 
@@ -146,7 +145,7 @@ def write_vocabulary(folder: Path, plan: VocabularyPlan, vectors: np.ndarray) ->
 
 
 class Vocabulary:
-    """A build's vocabulary, searched by meaning."""
+    """A build's common words (its names apart), searched by meaning."""
 
     def __init__(self, words: list[str], vectors: np.ndarray) -> None:
         if len(words) != len(vectors):
@@ -156,11 +155,14 @@ class Vocabulary:
 
     @classmethod
     def load(cls, build: Path) -> Vocabulary | None:
-        """A build's vocabulary, or None when it has none."""
+        """A build's vocabulary less its names, or None when it has none."""
         folder = build / VOCABULARY
         if not (folder / WORDS).is_file():
             return None
-        return cls(json.loads((folder / WORDS).read_text(encoding="utf-8")), np.load(folder / VECTORS))
+        stored = json.loads((folder / WORDS).read_text(encoding="utf-8"))
+        vectors = np.load(folder / VECTORS)
+        common = [i for i, name in enumerate(stored["names"]) if not name]
+        return cls([stored["words"][i] for i in common], vectors[common])
 
     @property
     def count(self) -> int:

@@ -232,7 +232,7 @@ def test_adding_a_record_encodes_exactly_one_text(hashing_copy, hashing_index, c
     (hashing_copy.corpus / "additions.jsonl").write_text(json.dumps(new) + "\n", encoding="utf-8")
     report = _build(hashing_copy, counter)
     assert _counts(report) == (11, 1, 10, 0)
-    assert counter.texts == [
+    assert counter.record_texts == [
         "Letter, Zhou Enlai to Molotov on Fishing Rights · August 1, 1955 · "
         "Zhou Enlai proposes joint fishing rights in the Yellow Sea."
     ]
@@ -260,7 +260,7 @@ def test_editing_a_summary_re_encodes_that_record_only(hashing_copy, counter):
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace("The Romanians are concerned", "The Romanians worry"), encoding="utf-8")
     assert _counts(_build(hashing_copy, counter)) == (10, 1, 9, 1)
-    assert len(counter.texts) == 1 and "The Romanians worry" in counter.texts[0]
+    assert len(counter.record_texts) == 1 and "The Romanians worry" in counter.record_texts[0]
 
 
 def _files_read(monkeypatch) -> list[str]:

@@ -23,6 +23,7 @@ from index_helpers import (
 from qa.errors import IndexProblem
 from qa.index import manifest as manifest_module
 from qa.index import store as store_module
+from qa.index.vocabulary import VOCABULARY
 from qa.index.manifest import (
     BUILD_MARKER,
     FORMAT_VERSION,
@@ -61,7 +62,7 @@ def test_a_manifest_reads_back_as_written(hashing_copy, tmp_path):
     assert manifest.format_version == FORMAT_VERSION
     assert sorted(manifest.files) == list_names(folder)
     assert MANIFEST not in manifest.files and BUILD_MARKER not in manifest.files
-    assert all(name.startswith(f"{SEGMENTS}/") for name in manifest.files if "/" in name)
+    assert all(name.startswith((f"{SEGMENTS}/", f"{VOCABULARY}/")) for name in manifest.files if "/" in name)
     assert [s["rows"] for s in manifest.segments] == [10] and manifest.vector_dtype == "float32"
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / "records.jsonl").write_text("{}\n", encoding="utf-8")

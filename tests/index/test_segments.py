@@ -75,7 +75,7 @@ def test_a_small_change_adds_one_segment_and_links_the_others(synthetic_config, 
     _change(config, {5, 50, 250})
     counter = CountingEmbedder(hashing_embedder)
     assert _build(config, counter) == (SIZE, 3, SIZE - 3, 3)
-    assert len(counter.texts) == 3
+    assert len(counter.record_texts) == 3
     (kept, new) = _segments(config)
     assert kept == (main, "flat", SIZE) and new[1:] == ("flat", 3)
     assert segment_path(config, SEGMENT_FILE).stat().st_ino == inode  # linked, not written again
@@ -106,7 +106,7 @@ def test_past_the_share_every_segment_is_merged_without_encoding_again(
     monkeypatch.setattr(segments, "MERGE_SHARE", 0.01)
     _change(config, {1, 2, 3})
     counter = CountingEmbedder(hashing_embedder)
-    assert _build(config, counter) == (SIZE, 3, SIZE - 3, 3) and len(counter.texts) == 3
+    assert _build(config, counter) == (SIZE, 3, SIZE - 3, 3) and len(counter.record_texts) == 3
     ((_, kind, rows),) = _segments(config)
     assert (kind, rows) == ("flat", SIZE)
     index = ArchiveIndex.load(config)
