@@ -255,16 +255,16 @@ def test_markdown_tables_of_a_made_up_run():
     sizes = [real, _size("10k", 10_000, vectors="stand-in", load_average=None)]
     text = report.markdown(_report(sizes))
     lines = text.splitlines()
-    assert text.endswith("\n") and "| --- " * 10 + "|" in lines and "| --- " * 13 + "|" in lines
+    assert text.endswith("\n") and "| --- " * 10 + "|" in lines and "| --- " * 14 + "|" in lines
     flat = "flat (float32, 1 segment(s))"
     assert f"| 1k | model | {flat} | 22.9 | 43.7 | 51.4 (1000 texts) | 0.849 | 0.01 (0) | 0.58 (10) | 2.2 |" in text
     assert f"| 10k | stand-in | {flat} | 22.9 (stand-in); 160.0* | 43.7* | 51.4 (1000 texts) | 0.849* " in text
     assert "| 0.58; 3.6* (10) |" in text
     assert (
         "| 1k | 0.02 | 128 | 10 | 841 (546 + 295) | 0.6 / 1.0 | 12.3 / 15.1 | 0.990 | 0.11 / 0.15 | 0.36 / 0.44 "
-        "| 1.00 | 8.4 / 2.3 / 1.1 | 1.4 |" in text
+        "| 1.00 | 8.4 / 2.3 / 1.1 | — / — (—) | 1.4 |" in text
     )
-    missing_load_average = "| 0.990 | 0.11 / 0.15 | 0.36 / 0.44 | 1.00 | 8.4 / 2.3 / 1.1 | — |"
+    missing_load_average = "| 0.990 | 0.11 / 0.15 | 0.36 / 0.44 | 1.00 | 8.4 / 2.3 / 1.1 | — / — (—) | — |"
     assert "| 10k | 0.02 | 128 | 10 | 841 (546 + 295) | 0.6 / 1.0 | 12.3 / 15.1 " + missing_load_average in text
     assert "| 1k | build_vs_raw | 0.849 | 1.5 | NO |" in text
     assert "### Encoding" in text
