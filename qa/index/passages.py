@@ -217,9 +217,10 @@ class Passages:
 
 
 def merged(records: tuple[np.ndarray, np.ndarray], passages: tuple[np.ndarray, np.ndarray], where: np.ndarray,
-           depth: int) -> tuple[np.ndarray, dict[int, int]]:
-    """One ranking of records from a search of records and one of passages: each record scored by the better of
-    itself and its best passage; with, for each record ranked by a passage, that passage's row."""
+           depth: int) -> tuple[tuple[np.ndarray, np.ndarray], dict[int, int]]:
+    """One ranking of records (positions and scores) from a search of records and one of passages: each record
+    scored by the better of itself and its best passage; with, for each record ranked by a passage, that passage's
+    row."""
     best: dict[int, float] = {}
     by_passage: dict[int, int] = {}
     for position, score in zip(records[0].tolist(), records[1].tolist(), strict=True):
@@ -231,4 +232,4 @@ def merged(records: tuple[np.ndarray, np.ndarray], passages: tuple[np.ndarray, n
         if score > best.get(position, -np.inf):
             best[position] = score
     order = sorted(best, key=lambda p: (-best[p], p))[:depth]
-    return np.asarray(order, dtype=np.int64), by_passage
+    return (np.asarray(order, dtype=np.int64), np.asarray([best[p] for p in order], dtype=np.float32)), by_passage

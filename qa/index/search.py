@@ -30,7 +30,7 @@ from qa.index.store import RecordStore, load_segments
 from qa.index.vocabulary import Reading, Vocabulary, unknown_words
 from qa.records import Record
 
-RRF_K = 60
+FUSION_DENSE = 0.6  # the dense search's weight in hybrid mode (the lexical one's: 1 - this); eval/README.md
 READ_AS_SIMILARITY = 0.6  # a question word is read as a word of the collection at least this similar
 MAX_READ_AS = 3  # question words read in the vocabulary at most (each is one call of the model)
 WORD_VECTORS_KEPT = 16384
@@ -259,7 +259,8 @@ class ArchiveIndex:
     def search(
         self, query: Query, k: int, mode: str = "hybrid", date_filter: DateFilter | None = None, mask=None
     ) -> list[Hit]:
-        """The best k records, best first; every mode's score is reciprocal-rank fused (one list for one mode)."""
+        """The best k records, best first: each search's scores divided by its best one, dense and lexical weighted
+        FUSION_DENSE and 1 - FUSION_DENSE (a record one search did not rank takes that search's lowest score)."""
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
         allowed = self.within(date_filter, mask)
@@ -267,10 +268,7 @@ class ArchiveIndex:
             return []
         by_passage: dict[int, int] = {}
         ranked = self._rankings(query, max(CANDIDATES, k), mode, allowed, by_passage)
-        fused: dict[int, float] = {}
-        for positions in ranked:
-            for rank, position in enumerate(positions.tolist()):
-                fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
+        fused = fuse(ranked, (FUSION_DENSE, 1 - FUSION_DENSE) if len(ranked) == 2 else (1.0,))
         if date_filter is not None and date_filter.keep_undated:
             for position in fused:
                 if self.dates[position, 0] == 0:
@@ -280,26 +278,27 @@ class ArchiveIndex:
 
     def _rankings(
         self, query: Query, depth: int, mode: str, allowed: np.ndarray | None, by_passage: dict[int, int]
-    ) -> list[np.ndarray]:
-        """The positions each search of the mode ranks best, dense first. In hybrid mode the dense search runs
-        on another thread while this one ranks by words (FAISS releases the GIL): a question waits for the
-        slower of the two, not for both. With passages, each search also ranks them, and a record ranks by the
-        better of itself and its best passage (`by_passage` is told which passage ranked each record)."""
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The positions each search of the mode ranks best, with their scores, dense first. In hybrid mode the
+        dense search runs on another thread while this one ranks by words (FAISS releases the GIL): a question
+        waits for the slower of the two, not for both. With passages, each search also ranks them, and a record
+        ranks by the better of itself and its best passage (`by_passage` is told which passage ranked each
+        record)."""
         dense = mode in ("dense", "hybrid") and query.vector is not None
         words = mode in ("bm25", "hybrid")
         if self.passages is not None:
             return self._with_passages(query, depth, dense, words, allowed, by_passage)
         if dense and words:
             future = _search_threads().submit(self.vector_index.search, query.vector, depth, allowed)
-            lexical = self.lexical.search(query.tokens, depth, allowed)[0]
-            return [future.result()[0], lexical]
+            lexical = self.lexical.search(query.tokens, depth, allowed)
+            return [future.result(), lexical]
         if dense:
-            return [self.vector_index.search(query.vector, depth, allowed)[0]]
-        return [self.lexical.search(query.tokens, depth, allowed)[0]] if words else []
+            return [self.vector_index.search(query.vector, depth, allowed)]
+        return [self.lexical.search(query.tokens, depth, allowed)] if words else []
 
     def _with_passages(
         self, query: Query, depth: int, dense: bool, words: bool, allowed: np.ndarray | None, by_passage: dict[int, int]
-    ) -> list[np.ndarray]:
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """The rankings of records and passages together (qa/index/passages.py: `merged`), dense first."""
         passages, threads, out = self.passages, _search_threads(), []
         assert passages is not None
@@ -499,6 +498,20 @@ def _one_apart(a: str, b: str) -> bool:
         return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
     short, long = sorted((a, b), key=len)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def fuse(ranked: list[tuple[np.ndarray, np.ndarray]], weights: tuple[float, ...]) -> dict[int, float]:
+    """Each ranked position's fused score: the weighted sum of its scores divided by their search's best one; a
+    position a search did not rank takes that search's lowest (its scores are cut at the search's depth)."""
+    lists = []
+    for (positions, scores), weight in zip(ranked, weights, strict=True):
+        scores = np.asarray(scores, dtype=np.float64)
+        top = float(scores.max()) if len(scores) else 0.0
+        share = weight * (scores / top if top > 0 else np.ones_like(scores))
+        floor = float(share.min()) if len(share) else 0.0
+        lists.append((dict(zip(np.asarray(positions).tolist(), share.tolist(), strict=True)), floor))
+    every = {position for found, _ in lists for position in found}
+    return {position: sum(found.get(position, floor) for found, floor in lists) for position in every}
 
 
 def current_build(index_dir: Path) -> Path:

@@ -106,7 +106,8 @@ def test_bm25_scores_are_lucenes(bm25, analyzer):
     df, n = 2, len(DOCS)
     idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
     tf, length = tokens[2].count(term), len(tokens[2])
-    expected = idf * tf / (tf + 1.5 * (1 - 0.75 + 0.75 * length / mean))
+    k1, b = LexicalIndex.K1, LexicalIndex.B
+    expected = idf * tf / (tf + k1 * (1 - b + b * length / mean))
     positions, scores = bm25.search([term], 1)
     assert positions.tolist() == [2] and scores[0] == pytest.approx(expected, rel=1e-6)
 
