@@ -15,7 +15,7 @@ from embeddings.vectors import SEGMENT_FILE
 from qa.errors import IndexProblem
 from qa.index.build import build_index
 from qa.index.manifest import CURRENT, DATES, OFFSETS, RECORDS, Manifest
-from qa.index.search import RRF_K, ArchiveIndex, DateFilter
+from qa.index.search import FUSION_DENSE, ArchiveIndex, DateFilter, fuse
 
 KNOWN = [
     (
@@ -61,15 +61,27 @@ def test_hits_are_best_first_with_their_measures(hashing_index, hashing_embedder
     assert len(hits) == 4 and len({h.id for h in hits}) == 4
     assert all(hashing_index.records[h.position].id == h.id for h in hits)
     scores = [h.score for h in hits]
-    assert scores == sorted(scores, reverse=True) and scores[0] <= 2 / (RRF_K + 1)
+    assert scores == sorted(scores, reverse=True) and scores[0] <= 1.0  # each search's share of its best, weighted
     vector = hashing_embedder.encode_query(question)
     for hit in hits:
         assert hit.similarity == pytest.approx(float(hashing_index.vectors[hit.position] @ vector), abs=1e-6)
         assert 0.0 <= hit.coverage <= 1.0
     assert len(search(hashing_index, question, hashing_embedder, k=100)) == hashing_index.count == 10
     dense = search(hashing_index, question, hashing_embedder, k=10, mode="dense")
-    assert [h.score for h in dense] == [1 / (RRF_K + rank + 1) for rank in range(10)]  # one list, fused alone
+    assert dense[0].score == 1.0  # one list, fused alone: each similarity as a share of the best one
+    assert [h.score for h in dense] == pytest.approx([h.similarity / dense[0].similarity for h in dense], abs=1e-6)
     assert [h.similarity for h in dense] == sorted((h.similarity for h in dense), reverse=True)
+
+
+def test_fusion_weighs_each_search_by_its_best_score_and_fills_what_it_missed():
+    dense = (np.array([3, 1, 2]), np.array([0.8, 0.4, 0.2]))
+    lexical = (np.array([2, 5]), np.array([10.0, 5.0]))
+    fused = fuse([dense, lexical], (FUSION_DENSE, 1 - FUSION_DENSE))
+    w = FUSION_DENSE
+    assert fused[3] == pytest.approx(w * 1.0 + (1 - w) * 0.5)  # not ranked by words: their lowest share
+    assert fused[2] == pytest.approx(w * 0.25 + (1 - w) * 1.0)
+    assert fused[5] == pytest.approx(w * 0.25 + (1 - w) * 0.5)  # not ranked by meaning: its lowest share
+    assert set(fused) == {1, 2, 3, 5}
 
 
 def test_a_question_is_embedded_with_the_index_model_only(hashing_index):
