@@ -466,8 +466,12 @@ def _eval_historian(args: argparse.Namespace, config: Config, modes: list[str], 
     from archive_qa.evaluation.report import summary
     from qa.answer import Assistant
 
-    if args.calibrate:
-        raise DataError(f"{path}: --calibrate needs a question set in the eval/questions.jsonl shape")
+    if args.calibrate:  # on a historian set: the decline threshold cross-validated on folds, reported only
+        from archive_qa.evaluation.historian import cross_validate
+
+        assistant = Assistant(config)
+        print("\n".join(line for mode in modes for line in cross_validate(assistant, load_historian(path), mode)))
+        return 0
     questions = load_historian(path)
     report = {"created": _now(), "questions": str(path), **evaluate_historian(Assistant(config), questions, modes)}
     print(summary(report))
@@ -547,7 +551,8 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     what.add_argument(
         "--calibrate",
         action="store_true",
-        help="choose the abstention threshold per mode and write qa/data/abstention.json",
+        help="choose the abstention threshold per mode and write qa/data/abstention.json (on a historian set: "
+        "report it cross-validated on folds, write nothing)",
     )
     p.add_argument("--split", default="test", help="with --dataset: the qrels split (default test)")
     p.add_argument("--max-queries", type=int, metavar="N", help="with --dataset: score only the first N queries")

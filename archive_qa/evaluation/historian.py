@@ -237,3 +237,43 @@ def evaluate_historian(assistant, questions: Sequence[HistorianQuestion], modes:
         "modes": {mode: score_historian(run["outcomes"][mode]) for mode in modes},
         "outcomes": {mode: [o.to_dict() for o in run["outcomes"][mode]] for mode in modes},
     }
+
+
+FOLDS = 5
+THRESHOLD_SCALES = (0.5, 0.7, 0.85, 1.0, 1.15, 1.3, 1.5, 2.0)  # candidate decline thresholds, times the shipped one
+
+
+def cross_validate(assistant, questions: Sequence[HistorianQuestion], mode: str) -> list[str]:
+    """The decline threshold fitted on folds of a historian set: for each of FOLDS folds, the candidate that answers
+    the other folds' questions right most often (fewest confident wrong, then the shipped one, on ties), scored on
+    the held-out fold; the lines that report it (the shipped threshold is not changed)."""
+    by_title = titles_index(assistant.index.records[p] for p in range(assistant.index.count))
+    shipped = assistant.thresholds[mode]
+    grid = sorted({round(shipped * s, 4) for s in THRESHOLD_SCALES})
+    outcome: dict[tuple[float, str], tuple[bool, bool]] = {}
+    try:
+        for threshold in grid:
+            assistant.thresholds[mode] = threshold
+            for q in questions:
+                answer = assistant.ask(q.question, list(q.history), mode=mode)
+                o = HistorianOutcome(q.id, q.kind, q.should_decline, expected_ids(q, by_title)[0], [],
+                                     answer.abstained, 0.0, [s.record.id for s in answer.sources], answer.step)
+                outcome[(threshold, q.id)] = (o.right, o.confident_wrong)  # fmt: skip
+    finally:
+        assistant.thresholds[mode] = shipped
+    right = wrong = 0
+    chosen = []
+    for i in range(FOLDS):
+        test = questions[i::FOLDS]
+        train = [q for q in questions if q not in test]
+        best = max(grid, key=lambda t: (sum(outcome[(t, q.id)][0] for q in train),
+                                        -sum(outcome[(t, q.id)][1] for q in train), t == shipped))  # fmt: skip
+        chosen.append(best)
+        right += sum(outcome[(best, q.id)][0] for q in test)
+        wrong += sum(outcome[(best, q.id)][1] for q in test)
+    in_sample = sum(outcome[(shipped, q.id)][0] for q in questions)
+    return [
+        f"{mode}: shipped threshold {shipped}: right {in_sample}/{len(questions)}; {FOLDS}-fold held-out (threshold "
+        f"fitted on the other folds: {', '.join(map(str, chosen))}): right {right}/{len(questions)} "
+        f"({right / len(questions):.3f}), confident wrong {wrong}"
+    ]

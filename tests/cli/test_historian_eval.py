@@ -140,3 +140,29 @@ def test_the_shared_development_questions_load_and_name_records(records):
     assert len(questions) >= 40 and any(q.history for q in questions) and any(q.should_decline for q in questions)
     by_title = titles_index(records)
     assert all(expected_ids(q, by_title)[1] == [] for q in questions)
+
+
+def test_right_and_confident_wrong_follow_the_cited_documents():
+    def outcome(cited, step="answer", expected=("a", "b"), decline=False):
+        return HistorianOutcome("q", "k", decline, list(expected), [], step == "decline", 0.0, list(cited), step)
+
+    assert outcome(["a", "b", "x"]).right and not outcome(["a", "b", "x"]).confident_wrong
+    assert not outcome(["x", "a", "b"]).right and outcome(["x", "a", "b"]).confident_wrong
+    assert not outcome(["x", "a", "b"], "closest").confident_wrong  # shown as the closest: no confident claim
+    assert not outcome(["a"]).right  # every expected document cited
+    assert outcome([], "decline", (), True).right and outcome(["x"], "closest", (), True).right
+    assert not outcome(["x"], "answer", (), True).right and outcome(["x"], "answer", (), True).confident_wrong
+    assert outcome([], "answer", ()).right and not outcome(["x"], "answer", ()).right  # "No document mentions X."
+
+
+def test_calibrate_on_a_historian_set_reports_the_threshold_cross_validated(hashing_config, records, tmp_path, capsys):
+    rows = [_row(id=f"q{i}", question=f"what did kovalev report about {topic}?", expected_titles=[title])
+            for i, (topic, title) in enumerate([("shanghai", records[4].title), ("wang ming", records[5].title)])]
+    rows += [_row(id=f"o{i}", kind="out_of_scope", question=q, should_decline=True)
+             for i, q in enumerate(["Who won the Zanzibar regatta of 1931?", "what is the price of tea in Lima?"])]
+    path = _write(tmp_path / "dev.jsonl", rows + [dict(r, id=r["id"] + "b") for r in rows])  # fmt: skip
+    args = ["--corpus", str(hashing_config.corpus), "--index", str(hashing_config.index_dir)]
+    assert main(["eval", *args, "--model", hashing_config.model, "--mode", "bm25", "--questions", str(path),
+                 "--calibrate"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "bm25: shipped threshold" in printed and "5-fold held-out" in printed and "confident wrong" in printed
