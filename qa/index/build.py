@@ -609,7 +609,8 @@ def build_index(
             vectors = encode(p, embedder, progress)
             settings = {"dim": int(vectors.shape[1]), "dtype": p.dtype, "aliases": p.analyzer.fingerprint}
             passages = plan_passages(p.records, vector_model(config.model, config.encoder),
-                                     None if force or previous is None else previous.folder, settings)
+                                     None if force or previous is None else previous.folder, settings,
+                                     lambda count: choose_kind(config.index_kind, count, config.hnsw_threshold))
             if passages.missing and embedder is None:
                 embedder = (embedder_factory or default_embedder)(config)
             passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None),

@@ -106,11 +106,12 @@ class PassagePlan:
 
 
 def plan_passages(
-    records: Iterable[Record], model: str, previous: Path | None, settings: dict
+    records: Iterable[Record], model: str, previous: Path | None, settings: dict, kind_of: Callable[[int], str]
 ) -> PassagePlan:
     """The passages of these records (in record order), with the vectors a previous build has. `settings` are the
-    build's vector `dim`, vector `dtype` and the analyzer's fingerprint (`aliases`): a previous build whose passages
-    are the same texts in the same order, made with the same settings, lends its vectors and postings whole."""
+    build's vector `dim`, vector `dtype` and the analyzer's fingerprint (`aliases`), to which the vector index's
+    `kind` for the passages' number (`kind_of`, as the records' kind is chosen) is added: a previous build whose
+    passages are the same texts in the same order, made with the same settings, lends its vectors and postings."""
     where, texts = [], []
     for position, record in enumerate(records):
         if record.full_text:
@@ -118,6 +119,7 @@ def plan_passages(
                 where.append((position, number))
                 texts.append(text)
     keys = [text_key(model, text) for text in texts]
+    settings["kind"] = kind_of(len(keys))
     where_rows = np.asarray(where, dtype=np.int64).reshape(-1, 2)
     if previous is None or not keys:
         return PassagePlan(where_rows, texts, keys, {})
@@ -168,9 +170,9 @@ def write_passages(
         for name in LENT:
             link(plan.same_as / name, out / name)
     else:
-        VectorIndex.build(vectors, "flat", settings["dtype"]).save(out / SEGMENT_FILE)
+        VectorIndex.build(vectors, settings["kind"], settings["dtype"]).save(out / SEGMENT_FILE)
         Postings.build([analyzer.tokens(text) for text in plan.texts]).save(out / WORDS)
-    info = {"kind": "flat", "count": len(plan.keys), **settings}
+    info = {"count": len(plan.keys), **settings}
     (out / INFO).write_text(json.dumps(info), encoding="utf-8")
 
 
