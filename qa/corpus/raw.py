@@ -41,7 +41,8 @@ def display_path(path: os.PathLike | str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
-MAX_LISTED = 20  # errors (and warnings) listed for one file; the rest are counted in one line
+MAX_LISTED = 20  # errors (and warnings) listed for one file; one line counts the rest
+MAX_KEPT = 1000  # problems of one file kept while it is read; past them only counted (millions take no memory)
 
 
 @dataclass(slots=True)
@@ -51,36 +52,25 @@ class Sink:
     path: str
     errors: list[Problem]
     warnings: list[Problem]
-    unlisted: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (first line not listed, count)
-    _listed: dict[str, int] = field(default_factory=dict)  # errors and warnings listed, by kind
+    dropped: dict[str, int] = field(default_factory=dict)  # "error"/"warning" -> how many past MAX_KEPT: counted only
+    _kept: dict[str, int] = field(default_factory=dict)
 
     def error(self, line: int, message: str) -> None:
-        if self._listing("error", line):
+        if self._keeping("error"):
             self.errors.append(Problem(f"{self.path}:{line}", message))
 
     def warn(self, line: int, message: str) -> None:
-        if self._listing("warning", line):
+        if self._keeping("warning"):
             self.warnings.append(Problem(f"{self.path}:{line}", message))
 
-    def _listing(self, kind: str, line: int) -> bool:
-        """Whether a problem of this kind is listed (the first MAX_LISTED of a file), else counted."""
-        listed = self._listed.get(kind, 0)
-        if listed < MAX_LISTED:
-            self._listed[kind] = listed + 1
+    def _keeping(self, kind: str) -> bool:
+        """Whether a problem of this kind is kept (the first MAX_KEPT of a file), else only counted."""
+        kept = self._kept.get(kind, 0)
+        if kept < MAX_KEPT:
+            self._kept[kind] = kept + 1
             return True
-        first, count = self.unlisted.get(kind, (line, 0))
-        self.unlisted[kind] = (first, count + 1)
+        self.dropped[kind] = self.dropped.get(kind, 0) + 1
         return False
-
-    def close(self) -> int:
-        """After a file is read: one line for each kind of problem it had more of than were listed; returns the
-        number of errors not listed."""
-        for kind, (line, count) in self.unlisted.items():
-            problems = self.errors if kind == "error" else self.warnings
-            problems.append(Problem(f"{self.path}:{line}", f"and {count:,} more {kind}s in this file, not listed"))
-        errors = self.unlisted.get("error", (0, 0))[1]
-        self.unlisted.clear()
-        return errors
 
 
 # A record as read, before it is checked and its id settled: the listing's fields as a reader finds them (the

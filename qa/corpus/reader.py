@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from qa.corpus.html import declared_charset, html_page
 from qa.corpus.ids import settle_ids
 from qa.corpus.layouts import read_page
 from qa.corpus.lines import split_lines, text_lines
-from qa.corpus.raw import MAX_EXPORT_BYTES, MAX_PAGE_BYTES, Problem, Raw, Sink, checked, display_path
+from qa.corpus.raw import MAX_EXPORT_BYTES, MAX_LISTED, MAX_PAGE_BYTES, Problem, Raw, Sink, checked, display_path
 from qa.corpus.scan import collection_name, root_of, scan
 from qa.corpus.suspects import suspect_warnings
 from qa.records import Record
@@ -38,7 +39,7 @@ class Corpus:
     warnings: list[Problem] = field(default_factory=list)
     per_file: dict[str, int] = field(default_factory=dict)
     read: dict[str, list[Record]] = field(default_factory=dict)  # each file's records as read, before ids settle
-    unlisted: int = 0  # errors past the first few of a file, less the one line each such file has saying so
+    unlisted: int = 0  # errors past the first few of a file, less the one line each such file has counting them
 
     @property
     def error_count(self) -> int:
@@ -81,6 +82,7 @@ def load_corpus(
     found = scan(roots)
     corpus = Corpus(errors=found.errors, warnings=found.warnings)
     candidates: list[Record] = []
+    dropped: dict[str, dict[str, int]] = {"error": {}, "warning": {}}
     for path in found.files:
         name = display_path(path)
         read = known(path, name) if known is not None else None
@@ -88,7 +90,8 @@ def load_corpus(
             collection = collection_name(path, root_of(path, roots, root))
             sink = Sink(name, corpus.errors, corpus.warnings)
             read = read_file(path, collection, sink)
-            corpus.unlisted += max(sink.close() - 1, 0)  # the line saying how many stands for one of them
+            for kind, count in sink.dropped.items():
+                dropped[kind][name] = count
         if read is not None:
             corpus.per_file[name] = 0
             corpus.read[name] = read
@@ -97,9 +100,34 @@ def load_corpus(
     for record in corpus.records:
         corpus.per_file[record.source.rsplit(":", 1)[0]] += 1
     corpus.warnings.extend(Problem(source, message) for source, message in suspect_warnings(corpus.records))
-    for problems in (corpus.errors, corpus.warnings):
-        problems.sort(key=lambda problem: _problem_order(problem, found.order))
+    order = lambda problem: _problem_order(problem, found.order)  # noqa: E731
+    corpus.errors, corpus.unlisted = _listed(corpus.errors, "error", dropped["error"], order)
+    corpus.warnings, _ = _listed(corpus.warnings, "warning", dropped["warning"], order)
     return corpus
+
+
+def _listed(problems: list[Problem], kind: str, dropped: dict[str, int], order) -> tuple[list[Problem], int]:
+    """The problems in order, at most MAX_LISTED of each file, then one line for each file counting the rest
+    (those dropped while it was read too); and how many that leaves unlisted, less the lines counting them."""
+    listed, extra, first = Counter(), Counter(dropped), {}
+    out = []
+    for problem in sorted(problems, key=order):
+        path = _file_of(problem)
+        listed[path] += 1
+        if listed[path] <= MAX_LISTED:
+            out.append(problem)
+        else:
+            extra[path] += 1
+            first.setdefault(path, problem.source)
+    counted = [(path, n) for path, n in extra.items() if n]
+    out += [Problem(first.get(path, path), f"and {n:,} more {kind}s in this file, not listed") for path, n in counted]
+    out.sort(key=order)
+    return out, sum(n for _, n in counted) - len(counted)
+
+
+def _file_of(problem: Problem) -> str:
+    path, _, line = problem.source.rpartition(":")
+    return path if line.isdigit() else problem.source
 
 
 def _problem_order(problem: Problem, order: dict[str, int]) -> tuple[int, int]:

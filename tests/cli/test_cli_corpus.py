@@ -252,3 +252,12 @@ def test_a_bad_flag_is_one_line(capsys, argv, said) -> None:
     out, err = capsys.readouterr()
     assert exited.value.code == 2 and out == "" and err.count("\n") == 1, err
     assert said in err and "--help" in err
+
+
+def test_problems_found_after_reading_are_listed_a_few_a_file_too(capsys, tmp_path: Path) -> None:
+    rows = [{"id": "same", "title": f"Report {i}", "date": "1950"} for i in range(60)]  # one id, 60 documents
+    path = write(tmp_path / "c" / "ids.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    status, out, err = check(capsys, path)
+    assert status == 1 and len(err) == 22, err
+    assert err[-2] == f"error: {path}:22: and 39 more errors in this file, not listed"
+    assert err[-1] == "59 problem(s) found"
