@@ -23,7 +23,6 @@ from index_helpers import (
 from qa.errors import IndexProblem
 from qa.index import manifest as manifest_module
 from qa.index import store as store_module
-from qa.index.vocabulary import VOCABULARY
 from qa.index.manifest import (
     BUILD_MARKER,
     FORMAT_VERSION,
@@ -37,6 +36,7 @@ from qa.index.manifest import (
     list_names,
 )
 from qa.index.search import ArchiveIndex
+from qa.index.vocabulary import VOCABULARY
 
 FORCE = "run `archive-qa index --force`"
 DEEP = "[" * 100_000 + "]" * 100_000
