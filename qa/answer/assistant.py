@@ -27,6 +27,11 @@ from qa.types import Answer, AppliedFilter, AppliedPeople, Filters, Source
 MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPEECH = re.compile(r"\b(?:tell|tells|told|say|says|said|discuss|discussed|discusses|talk|talked|spoke|speak)\b", re.I)
+# "And what did they say …?": a follow-up that is a question of its own (read with the previous answer if it refers
+# back), not a part of the previous question.
+_OWN_QUESTION = re.compile(
+    r"(?:what|who|whom|which|when|where|why|how|did|does|do|was|were|is|are|has|have|had|could|can)\s+\w", re.I
+)
 _REFERS_BACK = re.compile(r"\b(?:he|him|his|she|her|they|them|their|its|these|those)\b", re.I)
 ABSENT_WORDS = 2  # a yes/no question about at most this many words the collection never uses is answered "no"
 # Forms answered from the ranking (not from every document of a period or person): nothing ranked, nothing to say.
@@ -60,8 +65,10 @@ def resolve_follow_up(
     """A follow-up read against the previous question.
 
     The rule: a question that starts with "and", "what about", "how about", "what of", "same for" or "also for",
-    or that is nothing but a date, continues the previous one. It keeps the previous question's frame — its form,
-    the people it names and its date — and what it brings replaces the same part:
+    or that is nothing but a date, continues the previous one, unless what follows is a question of its own ("And
+    what did they say about …?": asked as it is, within the previous answer's documents when it refers back). It
+    keeps the previous question's frame — its form, the people it names and its date — and what it brings
+    replaces the same part:
 
     - a date replaces the previous question's date ("What did Kovalev report in May 1949?" → "What about July
       1949?": "What did Kovalev report in July 1949");
@@ -85,7 +92,7 @@ def resolve_follow_up(
     stripped = question.strip().rstrip("?").strip()
     rest = _FOLLOW_UP.sub("", stripped, count=1)
     only_date = find_date_range(stripped) is not None and not strip_dates(stripped).strip(" ,.")
-    if rest == stripped and not only_date:
+    if (rest == stripped and not only_date) or _OWN_QUESTION.match(rest):
         return question
     new_date = find_date_range(rest)
     base = strip_dates(previous).rstrip("?").strip() if new_date else previous.rstrip("?").strip()
@@ -180,8 +187,20 @@ class Assistant:
         if followed is not None and step == "decline" and ranking:
             answer.decided_by, step = "conversation", "closest"  # the previous answer's documents are in question
         closest = [self.index.records[h.position] for h in ranking[:k]], ranking[:k]
-        if step == "decline" and (absent := self._absent(resolved, reading)):
+        if step != "answer" and (absent := self._absent(resolved, reading)):
             answer.text, answer.step = f"No document in the collection mentions {_joined(absent)}.", "answer"
+            answer.related = _abstained_related(*closest)
+        elif (
+            reading.form == Form.YESNO
+            and people_applied
+            and people_applied.source == "question"
+            and (people_mask is not None and not people_mask.any())
+        ):
+            answer.text, answer.step, answer.notice = (
+                f"No document in the collection is {people_applied.span}.",
+                "answer",
+                None,
+            )
             answer.related = _abstained_related(*closest)
         elif step == "decline" or (not ranking and reading.form in ANSWERED_FROM_RANKING):
             _abstain(answer, *closest)
@@ -411,9 +430,8 @@ class Assistant:
     def _settle(self, answer: Answer, reading: Reading, step: str) -> None:
         """The answer's step and its opening: the closest documents without a confident lead (saying which names
         the collection never uses); a yes/no answered "Yes:" only when a cited sentence holds every word asked
-        about, else the closest documents; "No document in the collection mentions X." when a yes/no asks only
-        about words the collection never uses."""
-        if reading.form == Form.YESNO and step == "answer" and not self._stated(answer, reading):
+        about (and the filters were not widened to find it), else the closest documents."""
+        if reading.form == Form.YESNO and step == "answer" and (answer.notice or not self._stated(answer, reading)):
             step = "closest"
         answer.step = step
         if step == "closest":
@@ -432,6 +450,8 @@ class Assistant:
     def _stated(self, answer: Answer, reading: Reading) -> bool:
         """Whether one cited document's quoted sentences (with its title) hold every topic word of the question."""
         wanted = set(reading.topic)
+        if not wanted:  # asked only whether people wrote or received: their documents say it
+            return bool(answer.people_filter and answer.people_filter.source == "question" and answer.sources)
         for source in answer.sources[:1]:
             words = set(self.index.tokens(" ".join((source.record.title, *source.quoted))))
             if wanted and wanted <= words:

@@ -135,6 +135,7 @@ _RECIPIENT_BEFORE = frozenset(
     "tell told tells inform informed informs advise advised advises instruct instructed instructs ask asked send sent "
     "write wrote cable cabled telegraph telegraphed".split()
 )
+_ADVERBS = frozenset("ever never also once really himself herself actually personally".split())  # "Mao ever wrote"
 _RECIPIENT_AFTER = frozenset("receive received receives get got gets".split())
 _NOT_SENT_TO = frozenset("talk talked talks speak spoke speaks went go going visit visited trip".split())
 _MARKERS = frozenset("about on regarding concerning re".split())  # words that introduce a topic
@@ -302,7 +303,7 @@ def _mentions(tokens: list[str], people: People) -> list[tuple[int, int, set[str
 def _role(tokens: list[str], start: int, end: int) -> str | None:
     """ "author", "recipient" or None for the name at tokens[start:end], from the words around it."""
     before = [t for t in tokens[max(0, start - 3) : start] if t not in ("the", "a", "an")]
-    after = tokens[end : end + 3]
+    after = [t for t in tokens[end : end + 4] if t not in _ADVERBS][:3]
     previous = before[-1] if before else ""
     if previous in ("from", "by"):
         return "author"

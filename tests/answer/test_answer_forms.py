@@ -181,3 +181,30 @@ def test_a_negative_is_said_once(helper):
     first = helper.ask("What happened in 1949?")
     answer = helper.ask("And in 1950?", [first])
     assert answer.text.startswith("The collection has no document from 1950") and answer.notice is None
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("Did Mao ever write to Stalin?", "No document in the collection is written by Mao Zedong, to Stalin."),
+        ("Did Khrushchev ever write to Mao?", "No document in the collection mentions Khrushchev."),
+    ],
+)
+def test_a_yes_no_the_collections_people_and_words_answer_no(helper, question, says):
+    answer = helper.ask(question, mode="bm25")
+    assert answer.text == says and not answer.sources and answer.step == "answer"
+
+
+def test_a_yes_no_about_who_wrote_to_whom_is_yes_with_their_documents(helper):
+    answer = helper.ask("Did Kovalev write to Stalin?", mode="bm25")
+    assert answer.text.startswith("Yes:") and all("Kovalev" in s.record.title for s in answer.sources)
+
+
+def test_and_followed_by_a_question_of_its_own_is_not_spliced_into_the_previous_one():
+    from qa.answer.assistant import resolve_follow_up
+
+    previous = ["Who were Katushev and Ponomarev?"]
+    question = "And what did they say about the chairman's legacy?"
+    assert resolve_follow_up(question, previous) == question
+    kovalev = ["What did Kovalev tell Stalin about Wang Ming?"]
+    assert resolve_follow_up("And about Shanghai?", kovalev) != "And about Shanghai?"
