@@ -231,6 +231,7 @@ def test_ask_cli_json_schema(shipped_config, capsys):
         "step",
         "kind",
         "written",
+        "read_as",
         "decided_by",
         "unknown_names",
         "evidence",
