@@ -34,7 +34,7 @@ from embeddings.vectors import SEGMENT_FILE, Segments, VectorIndex, choose_dtype
 from qa.config import Config
 from qa.corpus import Corpus, load_corpus
 from qa.errors import ArchiveQAError, IndexProblem
-from qa.index.encoding import default_embedder, embedded_text
+from qa.index.encoding import default_embedder, embedded_text, lexical_text
 from qa.index.lexical import Analyzer, Postings
 from qa.index.manifest import (
     BUILD_MARKER,
@@ -504,9 +504,13 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _new_postings(p: Plan) -> Postings:
-    """The new segment's postings: rows taken from previous segments, and the fresh rows' texts tokenised."""
+    """The new segment's postings: rows taken from previous segments, and the fresh rows' texts tokenised; every
+    row's text tokenised when the analyzer changed (its version, aliases or romanisation table: the previous
+    postings were made by another one, and every segment is merged then)."""
     layout = p.layout
-    fresh = Postings.build([p.analyzer.tokens(p.text(i)) for i in layout.fresh.tolist()])
+    if p.previous is not None and p.previous.manifest.aliases != p.analyzer.fingerprint:
+        return Postings.build([p.analyzer.tokens(lexical_text(p.records[i])) for i in layout.positions.tolist()])
+    fresh = Postings.build([p.analyzer.tokens(lexical_text(p.records[i])) for i in layout.fresh.tolist()])
     if not layout.gathered and len(layout.fresh) == layout.rows:
         return fresh  # every row is fresh, in position order
     parts = [(segment.postings, old, new) for segment, old, new in layout.gathered]

@@ -1,4 +1,5 @@
-"""What a record is embedded as, and the embedder a configuration names: shared by the build and the search."""
+"""What a record is embedded and searched by words as, and the embedder a configuration names: shared by the build
+and the search."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ def embedded_text(record: Record) -> str:
         return record.title
     parts = [record.title] + ([record.display_date] if record.date else []) + [record.summary]
     return " · ".join(parts)
+
+
+def lexical_text(record: Record) -> str:
+    """What is searched by words for a record: "title · date · summary", its date as shown ("undated" for a
+    record without one, so a question about the undated documents finds them by that word)."""
+    return " · ".join(p for p in (record.title, record.display_date, record.summary) if p)
 
 
 def default_embedder(config: Config) -> Embedder:

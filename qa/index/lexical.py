@@ -28,7 +28,7 @@ should so some something such tell than that their theirs them themselves then t
 too under until up very was we were what when where which while who whom whose why will with would you your
 """.split()
 STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 
 
 def read_aliases(paths: list[Path]) -> dict[str, str]:

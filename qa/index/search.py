@@ -21,7 +21,7 @@ from embeddings.model import same_model
 from embeddings.vectors import Segments, VectorView, same_threads
 from qa.config import MODES, Config
 from qa.errors import AliasError, IndexProblem
-from qa.index.encoding import embedded_text
+from qa.index.encoding import lexical_text
 from qa.index.lexical import Analyzer, LexicalIndex
 from qa.index.manifest import CURRENT, DATES, FORCE, RECORDS, Manifest, corpus_changes, describe_changes
 from qa.index.passages import Passage, Passages, merged
@@ -209,8 +209,8 @@ class ArchiveIndex:
             )
 
     def _record_tokens(self, position: int) -> list[str]:
-        """The lexical tokens of a record's embedded text."""
-        return self.analyzer.tokens(embedded_text(self.records[position]))
+        """The lexical tokens of a record (its text as searched by words)."""
+        return self.analyzer.tokens(lexical_text(self.records[position]))
 
     # ------------------------------------------------------------------------------------------ search
 

@@ -829,3 +829,20 @@ def test_each_index_error_is_one_line_and_changes_nothing(hashing_copy, tmp_path
         assert_one_line(*run(capfd, "index", *where(config)), expected)
     assert builds(hashing_copy) == before and ArchiveIndex.load(hashing_copy, check_stale=False).count == 10
     assert not (tmp_path / "new-index" / CURRENT).exists()
+
+
+def test_a_changed_analyzer_tokenises_every_record_again_without_encoding(hashing_copy):
+    """New aliases (or a new romanisation table or analyzer version) change the analyzer's fingerprint: the next
+    build reads every record's words with the new one, reusing every vector."""
+    before = ArchiveIndex.load(hashing_copy)
+    report = next(p for p in range(before.count) if before.records[p].title == "Report, Kovalev to Stalin")
+    assert before.lexical.document_frequency("teacher") == 0
+    extra = hashing_copy.corpus.parent / "extra.tsv"
+    extra.write_text("teacher\tprofessors\n", encoding="utf-8")
+    config = replace(hashing_copy, aliases=extra)
+    assert _counts(_build(config)) == (10, 0, 10, 0)  # nothing encoded (`never` loads no model)
+    after = ArchiveIndex.load(config)
+    assert after.lexical.document_frequency("teacher") == 1
+    assert int(after.lexical.search(after.analyzer.tokens("teachers"), 1)[0][0]) == report
+    undated = [p for p in range(after.count) if not after.records[p].date]
+    assert after.lexical.document_frequency("undat") == len(undated) > 0  # a record's date as shown is searched
