@@ -8,8 +8,8 @@ import pytest
 from qa.index.lexical import Analyzer
 from qa.index.vocabulary import (
     EXACT_UP_TO,
-    VocabularyPlan,
     Vocabulary,
+    VocabularyPlan,
     collection_words,
     plan_vocabulary,
     unknown_words,
@@ -75,7 +75,7 @@ def test_reading_a_word_costs_one_search_linear_in_the_vocabulary(size):
     vectors = rng.normal(size=(size, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vocabulary = Vocabulary([f"w{i}" for i in range(size)], vectors)
-    assert vocabulary.index.ntotal == size and type(vocabulary.index).__name__ == "IndexFlatIP"
+    assert vocabulary.graph is None and vocabulary.vectors.shape == (size, 16)  # one product: size x 16 operations
     found = vocabulary.nearest(vectors[:3], 1)
     assert [f[0][0] for f in found] == ["w0", "w1", "w2"]
     assert EXACT_UP_TO >= 4 * 1000
@@ -83,9 +83,11 @@ def test_reading_a_word_costs_one_search_linear_in_the_vocabulary(size):
 
 def test_a_large_vocabulary_is_searched_through_a_graph():
     rng = np.random.default_rng(1)
-    vectors = rng.normal(size=(EXACT_UP_TO + 10, 8)).astype(np.float32)
+    vectors = rng.normal(size=(EXACT_UP_TO + 10, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vocabulary = Vocabulary([str(i) for i in range(len(vectors))], vectors)
-    assert type(vocabulary.index).__name__ == "IndexHNSWFlat"
+    assert type(vocabulary.graph).__name__ == "IndexHNSWFlat" and vocabulary.graph.ntotal == len(vectors)
+    assert "5" in [word for word, _ in vocabulary.nearest(vectors[5], 5)[0]]
 
 
 # ---------------------------------------------------------------------------------------------- with the real model
