@@ -100,9 +100,10 @@ def ask(page, question: str) -> None:
 
 
 def last_answer(page) -> str:
-    """The last answer's text once it is drawn whole (its closing caption "… · N ms" shown)."""
+    """The last answer's text once it is drawn whole (its closing caption "Found by …" shown)."""
     page.wait_for_function(
-        f"() => /· \\d+ ms/.test([...document.querySelectorAll('{MESSAGE}')].pop().innerText)", timeout=TIMEOUT_MS
+        f"() => /Found by (meaning|exact)/.test([...document.querySelectorAll('{MESSAGE}')].pop().innerText)",
+        timeout=TIMEOUT_MS,
     )
     return page.locator(MESSAGE).last.inner_text().replace("\u2060", "")
 
@@ -129,8 +130,12 @@ def test_the_toggle_streams_a_checked_written_answer_then_falls_back_with_a_line
     fold = page.locator(f'{MESSAGE} [data-testid="stExpander"]').filter(
         has=page.locator("summary", has_text="Quotations the answer rests on")
     ).last
+    idle = "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')"
+    page.wait_for_function(idle, timeout=TIMEOUT_MS)  # a click during a redraw can be undone by it
     fold.locator("summary").first.click()
-    fold.locator('[data-testid="stExpanderDetails"] [data-testid="stMarkdownContainer"]').first.wait_for()
+    fold.locator('[data-testid="stExpanderDetails"] [data-testid="stMarkdownContainer"]').first.wait_for(
+        timeout=TIMEOUT_MS
+    )
     assert "[1]" in fold.inner_text()
 
     fake.reply = Reply(status=500)
