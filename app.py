@@ -15,7 +15,7 @@ st.set_page_config(page_title="Archive QA", page_icon="📜", layout="centered")
 # Vega-Lite spec") on an answer's timeline.
 STYLE = """<style>
 [data-testid="stCode"] pre { padding-right: 3rem; }
-[class*="-timeline"] [data-testid="stElementToolbar"] { display: none; }
+[data-testid="stChatMessage"] [data-testid="stElementToolbar"] { display: none; }
 </style>"""
 # Fixed script, never corpus or user text: Tab from the skip link goes to the question box (the sidebar comes first
 # in the page); a card opened keeps its header in view while its content is drawn below it.

@@ -578,8 +578,7 @@ def timeline(turn: dict) -> None:
     if spec:
         both = len({row["kind"] for row in spec["data"]["values"]}) > 1
         st.caption("When these documents were written" + (" (blue: cited; grey: found, not cited)" if both else ""))
-        st.vega_lite_chart(spec, width="stretch", alt="Timeline of the answer's documents",
-                           key=f"{turn_key(turn)}-timeline")
+        st.vega_lite_chart(spec, width="stretch", alt="Timeline of the answer's documents")
     if note:
         st.caption(note)
 

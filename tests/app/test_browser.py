@@ -614,6 +614,7 @@ def test_browser_keyboard_first_stop_names_and_an_opened_card(page, context, ser
     for ligature in ("keyboard_arrow_right", "keyboard_arrow_down", "keyboard_arrow_up", "forum", "table_rows",
                      "content_copy", "expand_more", "face", "smart_toy", ":material/"):
         assert ligature not in tree
+    assert "Vega-Lite" not in tree  # no chart toolbar in a researcher's words ("Copy Vega-Lite spec")
     summary = page.locator(MESSAGE).last.locator("summary").first
     summary.focus()
     page.keyboard.press("Enter")  # opened from the keyboard: its content is drawn below, its header stays in view
