@@ -7,7 +7,7 @@ import pytest
 
 from qa.index.lexical import Analyzer
 from qa.index.vocabulary import (
-    EXACT_UP_TO,
+    SEARCHED,
     Vocabulary,
     VocabularyPlan,
     collection_words,
@@ -68,26 +68,23 @@ def _written(folder, plan: VocabularyPlan, vectors):
 
 
 @pytest.mark.parametrize("size", [1000, 4000])
-def test_reading_a_word_costs_one_search_linear_in_the_vocabulary(size):
-    """At 4x the words, one look-up scans 4x the vectors (exact search), and a vocabulary beyond EXACT_UP_TO words
-    is a graph whose search does not scan them all: the cost never depends on the number of records."""
+def test_reading_a_word_costs_one_product_linear_in_the_vocabulary(size):
+    """At 4x the words, one look-up multiplies 4x the vectors, never more than SEARCHED of them: the cost never
+    depends on the number of records."""
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(size, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vocabulary = Vocabulary([f"w{i}" for i in range(size)], vectors)
-    assert vocabulary.graph is None and vocabulary.vectors.shape == (size, 16)  # one product: size x 16 operations
-    found = vocabulary.nearest(vectors[:3], 1)
-    assert [f[0][0] for f in found] == ["w0", "w1", "w2"]
-    assert EXACT_UP_TO >= 4 * 1000
+    assert vocabulary.vectors.shape == (size, 16)  # one product: size x 16 multiplications
+    found = vocabulary.nearest(vectors[:3], 2)
+    assert [f[0][0] for f in found] == ["w0", "w1", "w2"] and all(f[0][1] >= f[1][1] for f in found)
 
 
-def test_a_large_vocabulary_is_searched_through_a_graph():
+def test_only_the_most_used_words_are_searched():
     rng = np.random.default_rng(1)
-    vectors = rng.normal(size=(EXACT_UP_TO + 10, 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = rng.normal(size=(SEARCHED + 10, 8)).astype(np.float32)
     vocabulary = Vocabulary([str(i) for i in range(len(vectors))], vectors)
-    assert type(vocabulary.graph).__name__ == "IndexHNSWFlat" and vocabulary.graph.ntotal == len(vectors)
-    assert "5" in [word for word, _ in vocabulary.nearest(vectors[5], 5)[0]]
+    assert vocabulary.vectors.shape == (SEARCHED, 8) and vocabulary.words[-1] == str(SEARCHED - 1)
 
 
 # ---------------------------------------------------------------------------------------------- with the real model
