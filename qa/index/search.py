@@ -165,7 +165,8 @@ class ArchiveIndex:
         except AliasError as exc:
             raise IndexProblem(str(exc)) from None
         if manifest.aliases != analyzer.fingerprint:
-            raise IndexProblem("the alias files changed since the index was built", "archive-qa index")
+            changed = "the alias files or the romanisation table changed since the index was built"
+            raise IndexProblem(changed, "archive-qa index")
         if check_stale and (changes := corpus_changes(config.corpus, manifest.corpus_files)):
             raise IndexProblem(describe_changes(changes), "archive-qa index")
         try:
