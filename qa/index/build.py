@@ -332,8 +332,6 @@ def encode(p: Plan, embedder: Embedder | None, progress: Progress | None) -> np.
         for i in missing.tolist():
             first_with.setdefault(p.keys[i], i)
         encoded = encode_texts(p.config, embedder, [p.text(i) for i in first_with.values()], progress)
-        if hasattr(embedder, "release"):
-            embedder.release()  # its worker processes, if it started any: the build has encoded
         row = {key: n for n, key in enumerate(first_with)}
         out[p.layout.new_row(missing)] = encoded[[row[p.keys[i]] for i in missing.tolist()]]
     return out
@@ -610,20 +608,23 @@ def build_index(
         folder.mkdir(parents=True)
         (folder / BUILD_MARKER).write_text(index_id(index_dir), encoding="utf-8")
         try:
-            vectors = encode(p, embedder, progress)
-            settings = {"dim": int(vectors.shape[1]), "dtype": p.dtype, "aliases": p.analyzer.fingerprint}
-            passages = plan_passages(p.records, vector_model(config.model, config.encoder),
-                                     None if force or previous is None else previous.folder, settings,
-                                     lambda count: choose_kind(config.index_kind, count, config.hnsw_threshold))
-            if passages.missing and embedder is None:
-                embedder = (embedder_factory or default_embedder)(config)
-            passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None),
-                                               settings["dim"])
-            words = plan_vocabulary(p.records, vector_model(config.model, config.encoder),
-                                    None if previous is None else previous.folder, settings["dim"])  # by key
-            if words.missing and embedder is None:
-                embedder = (embedder_factory or default_embedder)(config)
-            word_vectors = words.vectors(lambda texts: encode_texts(config, embedder, texts, None), settings["dim"])
+            try:
+                vectors = encode(p, embedder, progress)
+                settings = {"dim": int(vectors.shape[1]), "dtype": p.dtype, "aliases": p.analyzer.fingerprint}
+                passages = plan_passages(p.records, vector_model(config.model, config.encoder),
+                                         None if force or previous is None else previous.folder, settings,
+                                         lambda count: choose_kind(config.index_kind, count, config.hnsw_threshold))
+                if passages.missing and embedder is None:
+                    embedder = (embedder_factory or default_embedder)(config)
+                passage_vectors = passages.vectors(lambda texts: encode_texts(config, embedder, texts, None),
+                                                   settings["dim"])
+                words = plan_vocabulary(p.records, vector_model(config.model, config.encoder),
+                                        None if previous is None else previous.folder, settings["dim"])  # by key
+                if words.missing and embedder is None:
+                    embedder = (embedder_factory or default_embedder)(config)
+                word_vectors = words.vectors(lambda texts: encode_texts(config, embedder, texts, None), settings["dim"])
+            finally:  # the encoder's worker processes, if it started any, end once the build has encoded:
+                _release(embedder)  # a forked worker keeps every file the process had open (pipes included)
             step("encoded")
             with gc_paused():
                 write_passages(folder, passages, passage_vectors, p.analyzer, settings, _link)
@@ -639,6 +640,12 @@ def build_index(
     removed = previous.manifest.count - int((p.match.segment >= 0).sum()) if previous else 0
     count = len(p.records)
     return BuildReport(count, p.embedded, count - p.embedded, removed, time.perf_counter() - started)
+
+
+def _release(embedder: Embedder | None) -> None:
+    """Stop an embedder's worker processes, when it has any (they start again when next needed)."""
+    if embedder is not None and hasattr(embedder, "release"):
+        embedder.release()
 
 
 @contextmanager

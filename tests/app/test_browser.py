@@ -318,13 +318,22 @@ def test_browser_shows_the_newest_answer_after_enter(page):
     assert inside == {"text": True, "end": True, "endVisible": True, "inputPinned": True}
 
 
+SHOWN_MESSAGES = 2 * 20  # a long conversation draws its latest 20 turns (app_pages/chat.py, RECENT_TURNS)
+
+
+def drawn(before: int, questions: list[str]) -> int:
+    """The chat messages drawn once `questions` are answered after `before` of them."""
+    return min(before + 2 * len(questions), max(before, SHOWN_MESSAGES))
+
+
 def assert_answered_once_in_order(page, before: int, questions: list[str]) -> None:
-    """After the first `before` chat messages: each question once, in order, each followed by its cited answer."""
+    """After the first `before` chat messages: each question once, in order, each followed by its cited answer
+    (the latest messages, when the conversation has grown past what is drawn)."""
     texts = page.locator(MESSAGE).all_inner_texts()
-    assert len(texts) == before + 2 * len(questions)
-    asked = [t.split("\n", 2)[-1].strip() for t in texts[before::2]]  # a user message: icon name, then the text
+    assert len(texts) == drawn(before, questions)
+    asked = [t.split("\n", 2)[-1].strip() for t in texts[-2 * len(questions) :: 2]]  # icon name, then the text
     assert asked == questions
-    assert all("[1]" in t for t in texts[before + 1 :: 2])
+    assert all("[1]" in t for t in texts[-2 * len(questions) + 1 :: 2])
 
 
 def test_browser_keeps_every_question_asked_in_quick_succession(page):
@@ -351,10 +360,10 @@ def test_browser_answers_every_question_of_a_burst(page):
     for question in questions:
         box.fill(question)
         box.press("Enter")
-    expected = before + 2 * len(questions)
     page.wait_for_function(
-        f"() => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= {expected}",
-        timeout=ANSWER_TIMEOUT_MS,
+        """q => { const m = document.querySelectorAll('[data-testid="stChatMessage"]');
+                  return m.length > 1 && m[m.length - 2].innerText.replaceAll('\u2060', '').trim().endsWith(q); }""",
+        arg=questions[-1], timeout=ANSWER_TIMEOUT_MS,
     )
     settle(page)
     assert_answered_once_in_order(page, before, questions)
